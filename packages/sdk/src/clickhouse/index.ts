@@ -1,1 +1,2 @@
-export {};
+export type { ClickHouseStore, ClickHouseStoreOptions } from './store.js';
+export { createClickHouseStore } from './store.js';

@@ -1,1 +1,4 @@
-export {};
+export type { Migration as PostgresMigration } from './migrations.js';
+export { MIGRATIONS as POSTGRES_MIGRATIONS } from './migrations.js';
+export type { PostgresQueryable, PostgresStore, PostgresStoreOptions } from './store.js';
+export { createPostgresStore } from './store.js';

@@ -1,0 +1,90 @@
+/**
+ * `handler-overhead`: the first page through the HTTP handler over loopback ÷ the same query on the store,
+ * at 1M entries; `client-browser-gz-kb`: the gzipped browser bundle of the query client entry.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+import { resolveFilter } from '../packages/sdk/src/filters.js';
+import { createActivityHandler, toNodeHandler } from '../packages/sdk/src/server/index.js';
+import { createSqliteStore } from '../packages/sdk/src/sqlite/index.js';
+import { generateActivityBatches } from '../packages/sdk/src/testing/index.js';
+import { type BenchOptions, type BenchResult, median, round, timeMs } from './lib.js';
+
+const tmp = join(import.meta.dirname, '.tmp-server');
+
+async function handlerOverhead(quick: boolean): Promise<BenchResult> {
+  const count = quick ? 20_000 : 1_000_000;
+  const path = join(tmp, 'handler.db');
+  const store = createSqliteStore({ path });
+  const now = new Date();
+  for (const batch of generateActivityBatches({ count, batchSize: 20_000, orgIds: ['org_a', 'org_b', 'org_c', 'org_d', 'org_e', 'org_f', 'org_g', 'org_h', 'org_i', 'org_j'], seed: 5, now, spanDays: 30 })) {
+    await store.append(batch);
+  }
+  await store.optimize();
+  const handler = createActivityHandler({
+    store,
+    authorize: () => ({ orgId: 'org_a', userId: 'u_bench', permissions: ['read'] }),
+    basePath: '/api/activity',
+  });
+  const server = createServer(toNodeHandler(handler));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/activity/entries?limit=50`;
+  const reps = quick ? 10 : 200;
+  const query = { orgId: 'org_a', limit: 50, ...resolveFilter({}, now) };
+  const direct: number[] = [];
+  const http: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    await store.query(query);
+    await (await fetch(url)).json();
+  }
+  for (let i = 0; i < reps; i++) {
+    direct.push(await timeMs(() => store.query(query)));
+    http.push(await timeMs(async () => (await fetch(url)).json()));
+  }
+  server.close();
+  await store.close();
+  const d = median(direct);
+  const h = median(http);
+  return {
+    name: 'handler-overhead',
+    value: round(h / d),
+    unit: 'ratio',
+    target: '<= 1.3',
+    detail: `HTTP ${round(h)} ms vs store ${round(d)} ms (median of ${reps}), ${count} entries`,
+  };
+}
+
+async function clientBundle(): Promise<BenchResult> {
+  const out = await build({
+    configFile: false,
+    logLevel: 'silent',
+    build: {
+      write: false,
+      minify: true,
+      lib: { entry: join(import.meta.dirname, '..', 'packages/sdk/src/client.ts'), formats: ['es'], fileName: 'client' },
+    },
+  });
+  const outputs = (Array.isArray(out) ? out : [out]) as Array<{ output: Array<{ type: string; code?: string }> }>;
+  const code = outputs.flatMap((o) => o.output).filter((c) => c.type === 'chunk').map((c) => c.code ?? '').join('\n');
+  const gz = gzipSync(code, { level: 9 }).byteLength;
+  return {
+    name: 'client-browser-gz-kb',
+    value: round(gz / 1024, 2),
+    unit: 'KiB',
+    target: '<= 6',
+    detail: `${round(code.length / 1024, 1)} KiB minified`,
+  };
+}
+
+export async function run({ quick }: BenchOptions): Promise<BenchResult[]> {
+  mkdirSync(tmp, { recursive: true });
+  try {
+    return [await handlerOverhead(quick), await clientBundle()];
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,62 @@
+import type { ActivityEntry, JobUpdate } from '../types.js';
+
+// NUL and unpaired surrogates: PostgreSQL text and jsonb reject the first, jsonb the second.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching NUL is the point
+const UNSAFE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Replaces characters PostgreSQL cannot store with U+FFFD (used only for filter columns, never the doc). */
+export function safeText(value: string): string {
+  return value.replace(UNSAFE, '\ufffd');
+}
+
+/** `safeText` for an optional value; empty and missing become null. */
+export function safeOptional(value: string | undefined): string | null {
+  return value === undefined || value === '' ? null : safeText(value);
+}
+
+/** Deep copy with every string and key passed through {@link safeText}, for the jsonb copy. */
+export function safeJson(value: unknown): unknown {
+  if (typeof value === 'string') return safeText(value);
+  if (Array.isArray(value)) return value.map(safeJson);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[safeText(k)] = safeJson(v);
+    return out;
+  }
+  return value;
+}
+
+/** Separates the searched texts so a pattern cannot match across two of them. */
+export const SEARCH_SEPARATOR = '\u001f';
+
+/**
+ * The lower-cased texts `q` searches (action, entity label, actor name, summary), joined. Lower-casing
+ * here with JavaScript's rules keeps matching identical to the memory store.
+ */
+export function searchText(entry: ActivityEntry): string {
+  const texts = [entry.action, entry.entity?.label, entry.actor.name, entry.summary];
+  return safeText(
+    texts
+      .filter((t): t is string => t !== undefined && t !== '')
+      .map((t) => t.toLowerCase())
+      .join(SEARCH_SEPARATOR),
+  );
+}
+
+/** A LIKE pattern matching `q` as a lower-cased substring, with `\`, `%` and `_` escaped. */
+export function likePattern(q: string): string {
+  return `%${safeText(q.toLowerCase()).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The entry after a job update; metadata merges shallowly, as the job's counts accumulate. */
+export function applyJobUpdate(entry: ActivityEntry, update: JobUpdate): ActivityEntry {
+  const next: ActivityEntry = { ...entry };
+  if (update.status !== undefined) next.status = update.status;
+  if (update.progress !== undefined) next.progress = update.progress;
+  if (update.metadata !== undefined) next.metadata = { ...entry.metadata, ...update.metadata };
+  if (update.error !== undefined) next.error = update.error;
+  if (update.summary !== undefined) next.summary = update.summary;
+  if (update.completedAt !== undefined) next.completedAt = update.completedAt;
+  if (update.durationMs !== undefined) next.durationMs = update.durationMs;
+  return next;
+}

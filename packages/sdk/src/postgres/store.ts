@@ -1,0 +1,415 @@
+import pg from 'pg';
+import { validateEntry } from '../core/validate.js';
+import { ActivityError } from '../errors.js';
+import { checkBucketMs, checkQuery, sortFacet, toMs } from '../testing/memoryStore.js';
+import type {
+  ActivityEntry,
+  ActivityStore,
+  AppendResult,
+  FacetCount,
+  Facets,
+  HistogramBucket,
+  JobUpdate,
+  StorePage,
+  StoreQuery,
+} from '../types.js';
+import { LOCK_NAMESPACE, MIGRATIONS } from './migrations.js';
+import { applyJobUpdate, likePattern, safeJson, safeOptional, safeText, searchText } from './rows.js';
+
+/** Options of {@link createPostgresStore}. Give either a `pool` (yours; never ended by the store) or a `connectionString`. */
+export interface PostgresStoreOptions {
+  /** An existing pool of the host app. The store never ends it. */
+  pool?: pg.Pool | undefined;
+  /** Used to create a pool the store owns (ended by `close()`). */
+  connectionString?: string | undefined;
+  /**
+   * Schema holding the tables; created when missing.
+   * @default 'activity'
+   */
+  schema?: string | undefined;
+  /**
+   * Apply pending migrations before the first operation. Set false when migrations run in a deploy step.
+   * @default true
+   */
+  migrate?: boolean | undefined;
+}
+
+/** Anything that can run a query: a pool, a pooled client or a plain client. */
+export type PostgresQueryable = Pick<pg.ClientBase, 'query'>;
+
+/** A PostgreSQL {@link ActivityStore}, plus migrations and same-transaction writes. */
+export interface PostgresStore extends ActivityStore {
+  /** Applies pending migrations; safe to call from many processes at once (advisory lock). */
+  migrate(): Promise<void>;
+  /**
+   * Validates entries and appends them through the host's client, inside the host's open transaction,
+   * so they commit or roll back with the business change. Throws `INVALID_EVENT` on a bad entry.
+   * @example await client.query('BEGIN'); await updateContact(client); await store.appendInTransaction(client, [entry]); await client.query('COMMIT');
+   */
+  appendInTransaction(client: PostgresQueryable, entries: ActivityEntry[]): Promise<AppendResult>;
+  /** The pool the store queries through. */
+  readonly pool: pg.Pool;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+function storeFailed(what: string, cause: unknown): ActivityError {
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  return new ActivityError('STORE_FAILED', `postgres store: ${what} failed${detail}`, { cause });
+}
+
+/** Builds the WHERE clause of a filter, pushing values to `params` ($n placeholders only). */
+function whereClause(query: StoreQuery, params: unknown[], withCursor: boolean): string {
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const conds = [`org_id = ${p(query.orgId)}`];
+  const list = (column: string, values: readonly string[] | undefined) => {
+    if (values?.length) conds.push(`${column} = ANY(${p(values.map(safeText))}::text[])`);
+  };
+  list('type', query.types);
+  list('status', query.statuses);
+  list('actor_id', query.actorIds);
+  list('entity_type', query.entityTypes);
+  if (query.entityId) conds.push(`entity_id = ${p(safeText(query.entityId))}`);
+  if (query.correlationId) conds.push(`correlation_id = ${p(safeText(query.correlationId))}`);
+  if (query.from !== undefined)
+    conds.push(`occurred_at >= ${p(new Date(toMs(query.from, 'from')).toISOString())}`);
+  if (query.to !== undefined) conds.push(`occurred_at < ${p(new Date(toMs(query.to, 'to')).toISOString())}`);
+  if (query.q) conds.push(`search LIKE ${p(likePattern(query.q))}`);
+  if (withCursor && query.after) {
+    const at = new Date(toMs(query.after.occurredAt, 'after.occurredAt')).toISOString();
+    // Row comparison matches the (occurred_at DESC, id DESC) index order, so deep pages stay cheap.
+    conds.push(`(occurred_at, id) < (${p(at)}::timestamptz, ${p(query.after.id)})`);
+  }
+  return conds.join(' AND ');
+}
+
+/** Column values of one entry, in the order of {@link INSERT_COLUMNS}. */
+function rowOf(entry: ActivityEntry): (string | null)[] {
+  return [
+    entry.id,
+    entry.orgId,
+    // Truncated to milliseconds, the precision of JavaScript dates, so cursors compare exactly.
+    new Date(toMs(entry.occurredAt, 'occurredAt')).toISOString(),
+    entry.type,
+    entry.status,
+    safeText(entry.actor.id),
+    safeOptional(entry.actor.name),
+    safeText(entry.action),
+    safeOptional(entry.entity?.type),
+    safeOptional(entry.entity?.id),
+    safeOptional(entry.correlationId),
+    safeOptional(entry.parentId),
+    safeOptional(entry.retryOf),
+    entry.idempotencyKey === undefined ? null : safeText(entry.idempotencyKey),
+    searchText(entry),
+    entry.metadata === undefined ? null : JSON.stringify(safeJson(entry.metadata)),
+    // The exact entry: JSON escapes NUL and lone surrogates, so TEXT keeps them and reads back unchanged.
+    JSON.stringify(entry),
+  ];
+}
+
+const INSERT_COLUMNS: [string, string][] = [
+  ['id', 'text'],
+  ['org_id', 'text'],
+  ['occurred_at', 'timestamptz'],
+  ['type', 'text'],
+  ['status', 'text'],
+  ['actor_id', 'text'],
+  ['actor_name', 'text'],
+  ['action', 'text'],
+  ['entity_type', 'text'],
+  ['entity_id', 'text'],
+  ['correlation_id', 'text'],
+  ['parent_id', 'text'],
+  ['retry_of', 'text'],
+  ['idempotency_key', 'text'],
+  ['search', 'text'],
+  ['metadata', 'jsonb'],
+  ['doc', 'text'],
+];
+
+/**
+ * A PostgreSQL {@link ActivityStore} on `pg` (an optional peer dependency): versioned migrations under
+ * an advisory lock, keyset paging on composite indexes, idempotent batch inserts, and
+ * {@link PostgresStore.appendInTransaction} to write entries in the host's own transaction.
+ * @example const store = createPostgresStore({ connectionString: process.env.DATABASE_URL });
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  const schemaName = options.schema ?? 'activity';
+  if (!IDENTIFIER.test(schemaName)) {
+    throw new ActivityError(
+      'CONFIG',
+      `schema: "${schemaName}" must be a plain identifier (letters, digits, underscore; at most 63)`,
+      { field: 'schema' },
+    );
+  }
+  if (!options.pool && !options.connectionString) {
+    throw new ActivityError('CONFIG', 'connectionString: give a connectionString or a pg Pool (pool)', {
+      field: 'connectionString',
+    });
+  }
+  const ownsPool = !options.pool;
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+  const schema = `"${schemaName}"`;
+  const table = `${schema}.entries`;
+  let migrated: Promise<void> | undefined;
+  let closed = false;
+
+  async function runMigrations(): Promise<void> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Concurrent boots serialise here; the loser then sees every migration applied and does nothing.
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, schemaName]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
+           version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await client.query<{ version: number }>(
+        `SELECT version FROM ${schema}.schema_migrations`,
+      );
+      const applied = new Set(rows.map((r) => r.version));
+      for (const m of MIGRATIONS) {
+        if (applied.has(m.version)) continue;
+        await m.up({ client, schema });
+        await client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [
+          m.version,
+          m.name,
+        ]);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw storeFailed('migration', err);
+    } finally {
+      client.release();
+    }
+  }
+
+  function migrate(): Promise<void> {
+    if (!migrated) {
+      migrated = runMigrations();
+      // A failed attempt (database briefly down) may be retried by the next call.
+      migrated.catch(() => {
+        migrated = undefined;
+      });
+    }
+    return migrated;
+  }
+
+  async function ready(): Promise<void> {
+    if (closed) throw new ActivityError('STORE_FAILED', 'postgres store: closed');
+    if (options.migrate !== false) await migrate();
+  }
+
+  async function run<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[]) {
+    await ready();
+    try {
+      return await pool.query<R>(sql, params);
+    } catch (err) {
+      throw storeFailed(what, err);
+    }
+  }
+
+  async function insert(db: PostgresQueryable, entries: ActivityEntry[]): Promise<AppendResult> {
+    if (entries.length === 0) return { inserted: 0, duplicates: 0 };
+    const rows = entries.map(rowOf);
+    // One array parameter per column: a single statement of constant text for any batch size
+    // (no 65535-parameter limit), atomic without an explicit transaction.
+    const params = INSERT_COLUMNS.map((_, i) => rows.map((r) => r[i] ?? null));
+    const sql = `INSERT INTO ${table} (${INSERT_COLUMNS.map(([c]) => c).join(', ')})
+      SELECT * FROM unnest(${INSERT_COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
+      ON CONFLICT DO NOTHING RETURNING id`;
+    try {
+      const result = await db.query(sql, params);
+      const inserted = result.rowCount ?? 0;
+      return { inserted, duplicates: entries.length - inserted };
+    } catch (err) {
+      throw storeFailed('append', err);
+    }
+  }
+
+  return {
+    pool,
+    migrate,
+
+    async append(entries) {
+      await ready();
+      return insert(pool, entries);
+    },
+
+    async appendInTransaction(client, entries) {
+      // These entries skip the recorder's pipeline, so they get its validation here; a bad one throws
+      // (INVALID_EVENT naming the field) before anything is written, and the host can roll back.
+      const valid = entries.map((e) => validateEntry(e).entry);
+      await ready();
+      return insert(client, valid);
+    },
+
+    async updateJob(orgId: string, id: string, update: JobUpdate): Promise<boolean> {
+      await ready();
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        // The row lock orders concurrent updates of one run: the second sees the first's final status.
+        const found = await client.query<{ doc: string }>(
+          `SELECT doc FROM ${table} WHERE id = $1 AND org_id = $2 AND status = 'IN_PROGRESS' FOR UPDATE`,
+          [id, orgId],
+        );
+        const row = found.rows[0];
+        if (!row) {
+          await client.query('ROLLBACK');
+          return false;
+        }
+        const next = applyJobUpdate(JSON.parse(row.doc) as ActivityEntry, update);
+        await client.query(
+          `UPDATE ${table} SET status = $3, search = $4, metadata = $5::jsonb, doc = $6
+           WHERE id = $1 AND org_id = $2 AND status = 'IN_PROGRESS'`,
+          [
+            id,
+            orgId,
+            next.status,
+            searchText(next),
+            next.metadata === undefined ? null : JSON.stringify(safeJson(next.metadata)),
+            JSON.stringify(next),
+          ],
+        );
+        await client.query('COMMIT');
+        return true;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw storeFailed('updateJob', err);
+      } finally {
+        client.release();
+      }
+    },
+
+    async get(orgId, id) {
+      const { rows } = await run<{ doc: string }>(
+        'get',
+        `SELECT doc FROM ${table} WHERE id = $1 AND org_id = $2`,
+        [id, orgId],
+      );
+      return rows[0] ? (JSON.parse(rows[0].doc) as ActivityEntry) : undefined;
+    },
+
+    async query(query): Promise<StorePage> {
+      const limit = checkQuery(query);
+      const params: unknown[] = [];
+      const where = whereClause(query, params, true);
+      params.push(limit + 1);
+      const { rows } = await run<{ doc: string }>(
+        'query',
+        `SELECT doc FROM ${table} WHERE ${where} ORDER BY occurred_at DESC, id DESC LIMIT $${params.length}`,
+        params,
+      );
+      const entries = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as ActivityEntry);
+      const last = entries[entries.length - 1];
+      return rows.length > limit && last
+        ? { entries, next: { occurredAt: last.occurredAt, id: last.id } }
+        : { entries };
+    },
+
+    async facets(query): Promise<Facets> {
+      checkQuery({ ...query, limit: undefined, after: undefined });
+      const params: unknown[] = [];
+      const where = whereClause(query, params, false);
+      // One scan for all four axes; GROUPING() tells which set a row belongs to.
+      const { rows } = await run<{
+        type: string | null;
+        status: string | null;
+        actor_id: string | null;
+        entity_type: string | null;
+        label: string | null;
+        n: number;
+        g: number;
+      }>(
+        'facets',
+        `SELECT type, status, actor_id, entity_type, max(actor_name) AS label, count(*)::int AS n,
+                GROUPING(type, status, actor_id, entity_type) AS g
+         FROM ${table} WHERE ${where}
+         GROUP BY GROUPING SETS ((type), (status), (actor_id), (entity_type), ())`,
+        params,
+      );
+      const facets: Facets = { types: [], statuses: [], actors: [], entityTypes: [], total: 0 };
+      for (const r of rows) {
+        if (r.g === 0b0111 && r.type !== null) facets.types.push({ value: r.type, count: r.n });
+        else if (r.g === 0b1011 && r.status !== null) facets.statuses.push({ value: r.status, count: r.n });
+        else if (r.g === 0b1101 && r.actor_id !== null) {
+          const c: FacetCount = { value: r.actor_id, count: r.n };
+          if (r.label !== null) c.label = r.label;
+          facets.actors.push(c);
+        } else if (r.g === 0b1110 && r.entity_type !== null)
+          facets.entityTypes.push({ value: r.entity_type, count: r.n });
+        else if (r.g === 0b1111) facets.total = r.n;
+      }
+      sortFacet(facets.types);
+      sortFacet(facets.statuses);
+      sortFacet(facets.actors);
+      sortFacet(facets.entityTypes);
+      return facets;
+    },
+
+    async histogram(query): Promise<HistogramBucket[]> {
+      checkQuery({ ...query, limit: undefined, after: undefined });
+      checkBucketMs(query.bucketMs);
+      const params: unknown[] = [];
+      const where = whereClause(query, params, false);
+      params.push(query.bucketMs);
+      const b = `$${params.length}::bigint`;
+      const { rows } = await run<{ bucket: string; n: number; failures: number }>(
+        'histogram',
+        `SELECT floor(extract(epoch FROM occurred_at) * 1000 / ${b})::bigint AS bucket, count(*)::int AS n,
+                (count(*) FILTER (WHERE status IN ('FAILED', 'WARNING')))::int AS failures
+         FROM ${table} WHERE ${where} GROUP BY bucket ORDER BY bucket`,
+        params,
+      );
+      return rows.map((r) => ({
+        start: new Date(Number(r.bucket) * query.bucketMs).toISOString(),
+        count: r.n,
+        failures: r.failures,
+      }));
+    },
+
+    async deleteBefore(before, orgId) {
+      const cutoff = new Date(toMs(before, 'before')).toISOString();
+      const result =
+        orgId === undefined
+          ? await run('deleteBefore', `DELETE FROM ${table} WHERE occurred_at < $1`, [cutoff])
+          : await run('deleteBefore', `DELETE FROM ${table} WHERE org_id = $1 AND occurred_at < $2`, [
+              orgId,
+              cutoff,
+            ]);
+      return result.rowCount ?? 0;
+    },
+
+    async listOrgs() {
+      // Loose index scan over the (org_id, …) index: one probe per org instead of a full scan.
+      const { rows } = await run<{ org_id: string }>(
+        'listOrgs',
+        `WITH RECURSIVE orgs AS (
+           (SELECT org_id FROM ${table} ORDER BY org_id LIMIT 1)
+           UNION ALL
+           SELECT (SELECT e.org_id FROM ${table} e WHERE e.org_id > orgs.org_id ORDER BY e.org_id LIMIT 1)
+           FROM orgs WHERE orgs.org_id IS NOT NULL)
+         SELECT org_id FROM orgs WHERE org_id IS NOT NULL`,
+        [],
+      );
+      return rows.map((r) => r.org_id);
+    },
+
+    async flush() {},
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Let an in-flight migration settle before the pool goes away.
+      await migrated?.catch(() => {});
+      if (ownsPool) await pool.end();
+    },
+  };
+}
