@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { uuidv7 } from 'uuidv7';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ClickHouseStore, createClickHouseStore } from '../src/clickhouse.js';
-import { runStoreContract } from '../src/testing/contract.js';
+import { runStoreContract } from '../src/testing/index.js';
 import type { ActivityEntry } from '../src/types.js';
 
 // The real ClickHouse engine, in-process: chdb plugs into @clickhouse/client as its connection.
@@ -55,6 +55,7 @@ runStoreContract(
     return store;
   },
   {
+    test: { describe, it, expect, beforeEach, afterEach },
     cleanup: async (store) => {
       const database = contractDatabases.get(store);
       if (database) await client.command({ query: `DROP DATABASE IF EXISTS \`${database}\`` });

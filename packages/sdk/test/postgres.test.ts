@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../src/postgres.js';
-import { runStoreContract } from '../src/testing/contract.js';
+import { runStoreContract } from '../src/testing/index.js';
 import type { ActivityEntry } from '../src/types.js';
 
 const url = process.env.ACTIVITY_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -49,6 +49,7 @@ runStoreContract(
     return store;
   },
   {
+    test: { describe, it, expect, beforeEach, afterEach },
     cleanup: async (store) => {
       const schema = contractSchemas.get(store);
       if (schema) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -1,1 +1,3 @@
-export {};
+export { ENTRIES_TABLE, MIGRATIONS, migrate, type SqliteMigration } from './migrations.js';
+export { buildWhere, escapeLike, pageSql, type SqlWhere, searchText } from './sql.js';
+export { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './store.js';

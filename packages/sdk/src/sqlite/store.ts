@@ -1,0 +1,298 @@
+import type { Database, Statement } from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
+import { ActivityError } from '../errors.js';
+import { checkBucketMs, checkQuery, sortFacet, toMs } from '../testing/memoryStore.js';
+import type {
+  ActivityEntry,
+  ActivityStore,
+  AppendResult,
+  FacetCount,
+  Facets,
+  HistogramBucket,
+  JobUpdate,
+  StorePage,
+  StoreQuery,
+} from '../types.js';
+import { migrate } from './migrations.js';
+import { buildWhere, pageSql, searchText } from './sql.js';
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file (created when missing). Ignored when `database` is given. */
+  path?: string | undefined;
+  /** An open better-sqlite3 database to use instead of opening `path`; the caller keeps ownership. */
+  database?: Database | undefined;
+  /** Open read-only: no migrations, no writes (for a reader process next to the writer). @default false */
+  readonly?: boolean | undefined;
+}
+
+/** The SQLite store, with its connection and maintenance helpers. */
+export interface SqliteStore extends ActivityStore {
+  /** The underlying connection, for host transactions and inspection. */
+  readonly db: Database;
+  /** Refreshes the planner statistics (`PRAGMA optimize`); run after large imports. */
+  optimize(): Promise<void>;
+}
+
+const COLUMNS =
+  'id, org_id, occurred_at, type, status, actor_id, actor_name, entity_type, entity_id, correlation_id, idempotency_key, search, data';
+// Enough distinct filter shapes for any UI; beyond it the least recently built statement is dropped.
+const STATEMENT_CACHE = 256;
+
+function wrap<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    if (error instanceof ActivityError) return Promise.reject(error);
+    const message = error instanceof Error ? error.message : String(error);
+    return Promise.reject(new ActivityError('STORE_FAILED', `sqlite: ${message}`, { cause: error }));
+  }
+}
+
+/**
+ * An {@link ActivityStore} on one SQLite file (better-sqlite3, WAL mode, versioned migrations,
+ * keyset pagination over composite indexes).
+ * @example const store = createSqliteStore({ path: './activity.db' });
+ */
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const owned = options.database === undefined;
+  let db: Database;
+  if (options.database) {
+    db = options.database;
+  } else if (options.path) {
+    db = new BetterSqlite3(options.path, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
+  } else {
+    throw new ActivityError(
+      'CONFIG',
+      'createSqliteStore: pass `path` (a file) or `database` (an open connection)',
+      {
+        field: 'path',
+      },
+    );
+  }
+
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    // WAL + NORMAL is durable against application crashes; only an OS crash can lose the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    db.pragma('analysis_limit = 1000');
+    db.pragma('optimize = 0x10002');
+  } else {
+    const exists = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activity_entries'")
+      .get();
+    if (!exists) {
+      throw new ActivityError(
+        'CONFIG',
+        'createSqliteStore: the read-only database has no activity schema yet',
+        {
+          field: 'path',
+        },
+      );
+    }
+  }
+
+  const statements = new Map<string, Statement>();
+  const prepare = (sql: string): Statement => {
+    let stmt = statements.get(sql);
+    if (stmt) {
+      statements.delete(sql);
+    } else {
+      stmt = db.prepare(sql);
+      if (statements.size >= STATEMENT_CACHE) {
+        const oldest = statements.keys().next().value;
+        if (oldest !== undefined) statements.delete(oldest);
+      }
+    }
+    statements.set(sql, stmt);
+    return stmt;
+  };
+
+  const insert = options.readonly
+    ? undefined
+    : db.prepare(
+        `INSERT INTO activity_entries (${COLUMNS}) VALUES (${COLUMNS.split(',')
+          .map(() => '?')
+          .join(', ')}) ON CONFLICT DO NOTHING`,
+      );
+
+  const appendTx = db.transaction((entries: ActivityEntry[]): AppendResult => {
+    if (!insert) throw new ActivityError('CONFIG', 'sqlite: the store is read-only', { field: 'readonly' });
+    let inserted = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as ActivityEntry;
+      const ms = Date.parse(e.occurredAt);
+      if (Number.isNaN(ms)) {
+        throw new ActivityError('INVALID_EVENT', `entries.${i.toString()}.occurredAt: not an ISO 8601 date`, {
+          field: `entries.${i.toString()}.occurredAt`,
+        });
+      }
+      const info = insert.run(
+        e.id,
+        e.orgId,
+        ms,
+        e.type,
+        e.status,
+        e.actor.id,
+        e.actor.name ?? null,
+        e.entity?.type ?? null,
+        e.entity?.id ?? null,
+        e.correlationId ?? null,
+        e.idempotencyKey ?? null,
+        searchText(e),
+        JSON.stringify(e),
+      );
+      inserted += info.changes;
+    }
+    return { inserted, duplicates: entries.length - inserted };
+  });
+
+  const selectJob = db.prepare('SELECT data, status FROM activity_entries WHERE id = ? AND org_id = ?');
+  const updateJobRow = options.readonly
+    ? undefined
+    : db.prepare(
+        "UPDATE activity_entries SET status = ?, search = ?, data = ? WHERE id = ? AND status = 'IN_PROGRESS'",
+      );
+  const updateTx = db.transaction((orgId: string, id: string, update: JobUpdate): boolean => {
+    if (!updateJobRow)
+      throw new ActivityError('CONFIG', 'sqlite: the store is read-only', { field: 'readonly' });
+    const row = selectJob.get(id, orgId) as { data: string; status: string } | undefined;
+    if (row?.status !== 'IN_PROGRESS') return false;
+    const entry = JSON.parse(row.data) as ActivityEntry;
+    if (update.status !== undefined) entry.status = update.status;
+    if (update.progress !== undefined) entry.progress = update.progress;
+    // Job metadata accumulates over the run (counts, then totals), so updates merge shallowly.
+    if (update.metadata !== undefined) entry.metadata = { ...entry.metadata, ...update.metadata };
+    if (update.error !== undefined) entry.error = update.error;
+    if (update.summary !== undefined) entry.summary = update.summary;
+    if (update.completedAt !== undefined) entry.completedAt = update.completedAt;
+    if (update.durationMs !== undefined) entry.durationMs = update.durationMs;
+    return updateJobRow.run(entry.status, searchText(entry), JSON.stringify(entry), id).changes === 1;
+  });
+
+  const getRow = db.prepare('SELECT data FROM activity_entries WHERE id = ? AND org_id = ?').pluck();
+
+  const facetsTx = db.transaction((query: StoreQuery): Facets => {
+    const where = buildWhere(query, false);
+    const group = (column: string, extra = ''): FacetCount[] =>
+      sortFacet(
+        (
+          prepare(
+            `SELECT ${column} AS value, count(*) AS count FROM activity_entries WHERE ${where.sql}${extra} GROUP BY ${column}`,
+          ).all(...where.params) as FacetCount[]
+        ).map((r) => ({ value: r.value, count: r.count })),
+      );
+    const actors = (
+      prepare(
+        `SELECT actor_id AS value, count(*) AS count, max(actor_name) AS label FROM activity_entries WHERE ${where.sql} GROUP BY actor_id`,
+      ).all(...where.params) as { value: string; count: number; label: string | null }[]
+    ).map((r) =>
+      r.label === null
+        ? { value: r.value, count: r.count }
+        : { value: r.value, count: r.count, label: r.label },
+    );
+    const total = prepare(`SELECT count(*) FROM activity_entries WHERE ${where.sql}`)
+      .pluck()
+      .get(...where.params) as number;
+    return {
+      types: group('type'),
+      statuses: group('status'),
+      actors: sortFacet(actors),
+      entityTypes: group('entity_type', ' AND entity_type IS NOT NULL'),
+      total,
+    };
+  });
+
+  let closed = false;
+
+  return {
+    db,
+
+    append: (entries) =>
+      wrap(() => (entries.length === 0 ? { inserted: 0, duplicates: 0 } : appendTx(entries))),
+
+    updateJob: (orgId, id, update) => wrap(() => updateTx(orgId, id, update)),
+
+    get: (orgId, id) =>
+      wrap(() => {
+        const data = getRow.get(id, orgId) as string | undefined;
+        return data === undefined ? undefined : (JSON.parse(data) as ActivityEntry);
+      }),
+
+    query: (query): Promise<StorePage> =>
+      wrap(() => {
+        const limit = checkQuery(query);
+        const page = pageSql(query, limit);
+        const rows = prepare(page.sql)
+          .pluck()
+          .all(...page.params) as string[];
+        const entries = rows.slice(0, limit).map((d) => JSON.parse(d) as ActivityEntry);
+        const last = entries[entries.length - 1];
+        return rows.length > limit && last
+          ? { entries, next: { occurredAt: last.occurredAt, id: last.id } }
+          : { entries };
+      }),
+
+    facets: (query) =>
+      wrap(() => {
+        checkQuery({ ...query, limit: undefined, after: undefined });
+        return facetsTx(query);
+      }),
+
+    histogram: (query): Promise<HistogramBucket[]> =>
+      wrap(() => {
+        checkQuery({ ...query, limit: undefined, after: undefined });
+        checkBucketMs(query.bucketMs);
+        const where = buildWhere(query, false);
+        const rows = prepare(
+          `SELECT CAST(occurred_at / ? AS INTEGER) AS b, count(*) AS count,
+             sum(status IN ('FAILED', 'WARNING')) AS failures
+           FROM activity_entries WHERE ${where.sql} GROUP BY b ORDER BY b`,
+        ).all(query.bucketMs, ...where.params) as { b: number; count: number; failures: number }[];
+        return rows.map((r) => ({
+          start: new Date(r.b * query.bucketMs).toISOString(),
+          count: r.count,
+          failures: r.failures,
+        }));
+      }),
+
+    deleteBefore: (before, orgId) =>
+      wrap(() => {
+        const cutoff = toMs(before, 'before');
+        const info =
+          orgId === undefined
+            ? prepare('DELETE FROM activity_entries WHERE occurred_at < ?').run(cutoff)
+            : prepare('DELETE FROM activity_entries WHERE org_id = ? AND occurred_at < ?').run(orgId, cutoff);
+        return info.changes;
+      }),
+
+    listOrgs: () =>
+      wrap(
+        () =>
+          prepare('SELECT DISTINCT org_id FROM activity_entries ORDER BY org_id').pluck().all() as string[],
+      ),
+
+    flush: () => Promise.resolve(),
+
+    optimize: () =>
+      wrap(() => {
+        db.exec('ANALYZE');
+        db.pragma('optimize');
+      }),
+
+    close: () =>
+      wrap(() => {
+        if (closed) return;
+        closed = true;
+        statements.clear();
+        if (!db.open) return;
+        if (!options.readonly) db.pragma('optimize');
+        if (owned) db.close();
+      }),
+  };
+}
