@@ -1,0 +1,115 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ActivityError } from '../errors.js';
+import { validateEntry } from './validate.js';
+
+/** Strings of arbitrary UTF-16 code units: NUL, lone surrogates and control characters included. */
+const hostileString = fc.string({
+  unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)),
+});
+const hostileKey = fc.oneof(
+  hostileString,
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', ''),
+);
+
+const hostileValue = fc.anything({
+  key: hostileKey,
+  values: [hostileString, fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined)],
+  maxDepth: 14,
+  withBoxedValues: true,
+  withMap: true,
+  withSet: true,
+  withObjectString: true,
+  withNullPrototype: true,
+  withBigInt: true,
+  withDate: true,
+  withTypedArray: true,
+  withSparseArray: true,
+});
+
+function entryWith(fields: Record<string, unknown>): Record<string, unknown> {
+  return {
+    id: '0195f3c2-7a10-7c4e-9a3b-2f1d0c9b8a70',
+    orgId: 'org_acme',
+    occurredAt: '2026-03-01T12:00:00.000Z',
+    recordedAt: '2026-03-01T12:00:00.050Z',
+    schemaVersion: 1,
+    type: 'WEBHOOK',
+    status: 'SUCCESS',
+    actor: { kind: 'external', id: 'stripe' },
+    action: 'payment_intent.succeeded',
+    ...fields,
+  };
+}
+
+/** Runs validateEntry and returns the result, or undefined after checking the only thing thrown is an ActivityError. */
+function attempt(candidate: unknown): ReturnType<typeof validateEntry> | undefined {
+  try {
+    return validateEntry(candidate);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ActivityError);
+    expect(['INVALID_EVENT', 'EVENT_TOO_LARGE']).toContain((error as ActivityError).code);
+    return undefined;
+  }
+}
+
+function expectStorable(result: ReturnType<typeof validateEntry>): void {
+  const json = JSON.stringify(result.entry);
+  expect(JSON.parse(json)).toEqual(result.entry);
+  expect(result.bytes).toBe(Buffer.byteLength(json, 'utf8'));
+  expect(json).not.toContain('\\u0000');
+  // A lone surrogate would not survive a UTF-8 round trip; PostgreSQL jsonb rejects it.
+  expect(new TextDecoder().decode(new TextEncoder().encode(json))).toBe(json);
+}
+
+describe('validateEntry (properties)', () => {
+  it('never throws anything but an ActivityError on arbitrary input', () => {
+    fc.assert(
+      fc.property(hostileValue, (candidate) => {
+        attempt(candidate);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepts or rejects hostile metadata cleanly, and what it accepts round-trips JSON', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(
+        fc.dictionary(hostileKey, hostileValue, { maxKeys: 8 }),
+        hostileString,
+        (metadata, summary) => {
+          const result = attempt(entryWith({ metadata, summary }));
+          if (result === undefined) return;
+          accepted++;
+          expectStorable(result);
+        },
+      ),
+      { numRuns: 400 },
+    );
+    // Guard against a vacuous property: plenty of hostile-but-acceptable inputs must get through.
+    expect(accepted).toBeGreaterThan(40);
+  });
+
+  it('accepts any JSON metadata within the limits unchanged except for string cleaning', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ unit: 'binary-ascii', minLength: 1 }), fc.jsonValue({ maxDepth: 6 }), {
+          maxKeys: 10,
+        }),
+        (metadata) => {
+          const result = attempt(entryWith({ metadata }));
+          if (result === undefined) return;
+          expectStorable(result);
+          // NUL is the only thing binary-ascii strings can lose; -0 becomes 0 as in JSON.
+          const expected = JSON.parse(JSON.stringify(metadata).replaceAll('\\u0000', ''));
+          const dangerous = ['__proto__', 'constructor', 'prototype'];
+          if (!Object.keys(expected).some((key) => dangerous.includes(key))) {
+            expect(result.entry.metadata).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
