@@ -1,0 +1,510 @@
+/**
+ * `createActivityHandler`: the query API as one fetch-standard `(request) => Promise<Response>`.
+ * The org always comes from `authorize()`; no parameter, cursor, token or body can widen it.
+ */
+import type { ActivityRecorder } from '../core/api.js';
+import { type CatalogLabels, catalogLabels } from '../core/catalog.js';
+import { ActivityError } from '../errors.js';
+import { parseFilter, type ResolvedFilter, resolveFilter } from '../filters.js';
+import type { ActivityFilter, ActivityStore, Viewer, ViewerPermission } from '../types.js';
+import { createExporter, type Exporter, type ExportNotice } from './export.js';
+import {
+  createPositionCodec,
+  errorResponse,
+  headers,
+  intParam,
+  isNoRoute,
+  json,
+  noRoute,
+  type Position,
+} from './http.js';
+import {
+  createRetryRunner,
+  decorateEntry,
+  NotRetryableError,
+  type RetryOptions,
+  type RetryRunner,
+} from './retry.js';
+import { createTailStream } from './tail.js';
+
+/** Export settings; enabling them mounts the export routes. */
+export interface HandlerExportOptions {
+  /** HMAC secret signing download links (at least 16 characters). */
+  secret: string;
+  /** Folder for async export files. */
+  dir?: string | undefined;
+  /** Row count above which an export runs as a background job. */
+  asyncThreshold?: number | undefined;
+  /** Lifetime of a download link in milliseconds. */
+  linkTtlMs?: number | undefined;
+  /** Receives the signed link when an async export is ready (the host sends the email). */
+  notify?: ((notice: ExportNotice) => void | Promise<void>) | undefined;
+}
+
+/** Options of {@link createActivityHandler}. */
+export interface ActivityHandlerOptions {
+  /** Where entries are read from. */
+  store: ActivityStore;
+  /** The recorder: needed for retries and exports, which are recorded as entries themselves. */
+  activity?: ActivityRecorder | undefined;
+  /** Identifies the viewer of a request; `null` answers 401. The org scope comes only from here. */
+  authorize: (request: Request) => Viewer | null | Promise<Viewer | null>;
+  /**
+   * Path the handler is mounted under (`/api/activity`). When omitted, routes are matched at the end of
+   * the path, so the handler works under any prefix.
+   */
+  basePath?: string | undefined;
+  /** Retry handlers per job name and webhook provider. */
+  retry?: RetryOptions | undefined;
+  /** CSV export settings; the export routes answer 404 without them. */
+  exports?: HandlerExportOptions | undefined;
+  /**
+   * Labels and filter options for the UI (`catalogLabels(catalog)`), served by `GET /catalog` with the
+   * `retryable` flags set from the registered retry handlers. @default catalogLabels() (types and statuses)
+   */
+  catalog?: CatalogLabels | undefined;
+  /** Oldest retained time of an org: the lower bound of `range=all`. */
+  retainedSince?: ((orgId: string) => string | undefined) | undefined;
+  /** Secret signing list cursors and tail positions. @default exports.secret, else a random per-process key */
+  cursorSecret?: string | undefined;
+  /** Largest page size a client may ask for. @default 200 */
+  maxLimit?: number | undefined;
+  /** Page size when none is asked. @default 50 */
+  defaultLimit?: number | undefined;
+  /** Poll interval of the live tail. @default 1000 */
+  tailPollMs?: number | undefined;
+  /** Heartbeat interval of the live tail. @default 15000 */
+  tailHeartbeatMs?: number | undefined;
+  /** Clock, for tests. @default () => new Date() */
+  now?: (() => Date) | undefined;
+}
+
+/** The handler: a fetch-standard function, plus lifecycle for background retries. */
+export interface ActivityHandler {
+  (request: Request): Promise<Response>;
+  /** Resolves when every background retry has settled. */
+  idle(): Promise<void>;
+  /** Aborts running retry handlers' signals and waits for them. */
+  close(): Promise<void>;
+}
+
+/** Histogram bucket widths the API offers, by name. */
+export const HISTOGRAM_BUCKETS = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': 3_600_000,
+  '3h': 10_800_000,
+  '6h': 21_600_000,
+  '12h': 43_200_000,
+  '1d': 86_400_000,
+  '7d': 604_800_000,
+  '30d': 2_592_000_000,
+} as const;
+/** A histogram bucket name. */
+export type HistogramBucketName = keyof typeof HISTOGRAM_BUCKETS;
+
+/** Bucket count the automatic choice aims to stay under; an explicit bucket may go up to MAX_BUCKETS. */
+const TARGET_BUCKETS = 120;
+const MAX_BUCKETS = 2000;
+/** Lower bound of an open-ended range for the histogram when retention gives none. */
+const FALLBACK_SPAN_MS = 730 * 86_400_000;
+
+interface Ctx {
+  request: Request;
+  url: URL;
+  params: URLSearchParams;
+  viewer: Viewer;
+  /** Route parameters (`:id`). */
+  id: string;
+  /** Absolute URL of the handler's mount point, without a trailing slash. */
+  base: string;
+}
+
+type RouteFn = (ctx: Ctx) => Promise<Response>;
+
+interface Route {
+  method: 'GET' | 'POST';
+  path: string[];
+  /** Needed permission; `null` for the public health probe. */
+  permission: ViewerPermission | null;
+  run: RouteFn;
+}
+
+function validateViewer(viewer: Viewer): Viewer {
+  if (
+    typeof viewer !== 'object' ||
+    typeof viewer.orgId !== 'string' ||
+    viewer.orgId === '' ||
+    typeof viewer.userId !== 'string' ||
+    !Array.isArray(viewer.permissions)
+  ) {
+    // A host bug, not the caller's: answered as 500 so it is noticed, never as access.
+    throw new Error('authorize() must return { orgId, userId, permissions } or null');
+  }
+  return viewer;
+}
+
+/**
+ * Creates the query API handler. Mount it in any fetch-style framework (Next.js, Hono, Bun, Deno) or in
+ * Node with `toNodeHandler` / `toExpressMiddleware`.
+ * @example
+ * const handler = createActivityHandler({ store, activity, authorize: (req) => viewerFromSession(req) });
+ * export const GET = handler; export const POST = handler; // Next.js app/api/activity/[...path]/route.ts
+ */
+export function createActivityHandler(options: ActivityHandlerOptions): ActivityHandler {
+  const { store, activity } = options;
+  if (typeof options.authorize !== 'function') {
+    throw new ActivityError('CONFIG', 'authorize: a function (request) => Viewer | null is required', {
+      field: 'authorize',
+    });
+  }
+  const hasRetry =
+    Object.keys(options.retry?.jobs ?? {}).length + Object.keys(options.retry?.providers ?? {}).length;
+  if ((hasRetry || options.exports) && activity === undefined) {
+    throw new ActivityError(
+      'CONFIG',
+      'activity: retries and exports are recorded, so pass the recorder as `activity`',
+      {
+        field: 'activity',
+      },
+    );
+  }
+  const maxLimit = options.maxLimit ?? 200;
+  const defaultLimit = Math.min(options.defaultLimit ?? 50, maxLimit);
+  const now = options.now ?? (() => new Date());
+  const basePath = options.basePath?.replace(/\/+$/, '');
+  const codec = createPositionCodec(options.cursorSecret ?? options.exports?.secret);
+  const retries: RetryRunner | undefined = activity ? createRetryRunner(activity, options.retry) : undefined;
+  const exporter: Exporter | undefined =
+    options.exports && activity
+      ? createExporter({
+          store,
+          activity,
+          secret: options.exports.secret,
+          dir: options.exports.dir,
+          asyncThreshold: options.exports.asyncThreshold,
+          linkTtlMs: options.exports.linkTtlMs,
+          notify: options.exports.notify,
+        })
+      : undefined;
+  const decorate = (entry: Parameters<typeof decorateEntry>[1]) => decorateEntry(options.retry, entry);
+
+  const filterOf = (ctx: Ctx): ResolvedFilter => {
+    const filter: ActivityFilter = parseFilter(ctx.params);
+    return resolveFilter(filter, now(), options.retainedSince?.(ctx.viewer.orgId));
+  };
+  const requireExporter = (): Exporter => {
+    if (!exporter)
+      throw new ActivityError('NOT_FOUND', 'export is not enabled on this server', { status: 404 });
+    return exporter;
+  };
+  const csvResponse = (filename: string, body: ReadableStream<Uint8Array>) =>
+    new Response(body, {
+      status: 200,
+      headers: headers({
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="${filename.replace(/[^\w.-]/g, '_')}"`,
+      }),
+    });
+
+  const labels = options.catalog ?? catalogLabels();
+  // What the UI offers a Retry button for must match what this handler can actually retry.
+  const catalogJson: CatalogLabels = {
+    ...labels,
+    jobs: labels.jobs.map((j) => ({ ...j, retryable: Object.hasOwn(options.retry?.jobs ?? {}, j.value) })),
+    providers: labels.providers.map((p) => ({
+      ...p,
+      retryable: Object.hasOwn(options.retry?.providers ?? {}, p.value),
+    })),
+  };
+
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: ['entries'],
+      permission: 'read',
+      async run(ctx) {
+        const filter = filterOf(ctx);
+        const limit = intParam(ctx.params, 'limit', defaultLimit, maxLimit);
+        const cursor = ctx.params.get('cursor');
+        const after = cursor ? await codec.decode(ctx.viewer.orgId, cursor, 'cursor') : undefined;
+        const page = await store.query({ ...filter, orgId: ctx.viewer.orgId, limit, after });
+        const nextCursor = page.next ? await codec.encode(ctx.viewer.orgId, page.next) : null;
+        return json({ entries: page.entries.map(decorate), nextCursor });
+      },
+    },
+    {
+      method: 'GET',
+      path: ['entries', ':id'],
+      permission: 'read',
+      async run(ctx) {
+        const entry = await store.get(ctx.viewer.orgId, ctx.id);
+        if (!entry) throw new ActivityError('NOT_FOUND', 'no such entry', { status: 404 });
+        return json(decorate(entry));
+      },
+    },
+    {
+      method: 'POST',
+      path: ['entries', ':id', 'retry'],
+      permission: 'retry',
+      async run(ctx) {
+        const entry = await store.get(ctx.viewer.orgId, ctx.id);
+        if (!entry) throw new ActivityError('NOT_FOUND', 'no such entry', { status: 404 });
+        if (!retries)
+          throw new NotRetryableError(entry, entry.retriggerUrl ?? options.retry?.retriggerUrl?.(entry));
+        const run = retries.start(entry, ctx.viewer);
+        return json({ entryId: run.id }, 202);
+      },
+    },
+    {
+      method: 'GET',
+      path: ['facets'],
+      permission: 'read',
+      async run(ctx) {
+        return json(await store.facets({ ...filterOf(ctx), orgId: ctx.viewer.orgId }));
+      },
+    },
+    {
+      method: 'GET',
+      path: ['histogram'],
+      permission: 'read',
+      async run(ctx) {
+        const filter = filterOf(ctx);
+        const to = filter.to ? Date.parse(filter.to) : now().getTime();
+        const from = filter.from ? Date.parse(filter.from) : to - FALLBACK_SPAN_MS;
+        const span = Math.max(1, to - from);
+        const asked = ctx.params.get('bucket');
+        let bucket: HistogramBucketName;
+        if (asked) {
+          if (!Object.hasOwn(HISTOGRAM_BUCKETS, asked)) {
+            throw new ActivityError(
+              'INVALID_FILTER',
+              `bucket: "${asked}" is not one of ${Object.keys(HISTOGRAM_BUCKETS).join(', ')}`,
+              { field: 'bucket' },
+            );
+          }
+          bucket = asked as HistogramBucketName;
+          if (span / HISTOGRAM_BUCKETS[bucket] > MAX_BUCKETS) {
+            throw new ActivityError(
+              'INVALID_FILTER',
+              `bucket: "${asked}" gives more than ${MAX_BUCKETS} buckets`,
+              {
+                field: 'bucket',
+              },
+            );
+          }
+        } else {
+          const names = Object.keys(HISTOGRAM_BUCKETS) as HistogramBucketName[];
+          bucket = names.find((n) => span / HISTOGRAM_BUCKETS[n] <= TARGET_BUCKETS) ?? '30d';
+        }
+        const bucketMs = HISTOGRAM_BUCKETS[bucket];
+        const buckets = await store.histogram({
+          ...filter,
+          from: new Date(from).toISOString(),
+          to: filter.to,
+          orgId: ctx.viewer.orgId,
+          bucketMs,
+        });
+        return json({
+          bucket,
+          bucketMs,
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          buckets,
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: ['export.csv'],
+      permission: 'export',
+      async run(ctx) {
+        const ex = requireExporter();
+        const filter = filterOf(ctx);
+        const count = await ex.count(ctx.viewer, filter);
+        if (count > ex.asyncThreshold) {
+          const started = await ex.start(ctx.viewer, filter, ctx.base);
+          return json({ ...started, count }, 202);
+        }
+        const stamp = now().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+        return csvResponse(`activity-${stamp}.csv`, ex.stream(ctx.viewer, filter));
+      },
+    },
+    {
+      method: 'POST',
+      path: ['exports'],
+      permission: 'export',
+      async run(ctx) {
+        const started = await requireExporter().start(ctx.viewer, filterOf(ctx), ctx.base);
+        return json(started, 202);
+      },
+    },
+    {
+      method: 'GET',
+      path: ['exports', ':id'],
+      permission: 'export',
+      async run(ctx) {
+        const status = await requireExporter().status(ctx.viewer, ctx.id);
+        if (!status) throw new ActivityError('NOT_FOUND', 'no such export', { status: 404 });
+        return json(status);
+      },
+    },
+    {
+      method: 'GET',
+      path: ['exports', ':id', 'download'],
+      permission: 'export',
+      async run(ctx) {
+        const token = ctx.params.get('token');
+        if (!token) throw new ActivityError('INVALID_FILTER', 'token: required', { field: 'token' });
+        const file = await requireExporter().open(ctx.viewer, token);
+        // Same answer for a forged, expired or other-org token: nothing to learn by probing.
+        if (!file)
+          throw new ActivityError('NOT_FOUND', 'no such export, or the link has expired', { status: 404 });
+        return csvResponse(file.filename, file.stream);
+      },
+    },
+    {
+      method: 'GET',
+      path: ['tail'],
+      permission: 'read',
+      async run(ctx) {
+        const filter = filterOf(ctx);
+        const lastEventId = ctx.request.headers.get('last-event-id') || ctx.params.get('lastEventId');
+        let resumeFrom: Position | undefined;
+        if (lastEventId) {
+          const field = ctx.request.headers.get('last-event-id') ? 'Last-Event-ID' : 'lastEventId';
+          resumeFrom = await codec.decode(ctx.viewer.orgId, lastEventId, field);
+        }
+        const body = createTailStream({
+          store,
+          orgId: ctx.viewer.orgId,
+          filter,
+          codec,
+          resumeFrom,
+          pollMs: options.tailPollMs,
+          heartbeatMs: options.tailHeartbeatMs,
+          decorate,
+          signal: ctx.request.signal,
+          now,
+        });
+        return new Response(body, {
+          status: 200,
+          headers: headers({
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-store, no-transform',
+            connection: 'keep-alive',
+            // Tells nginx-style proxies not to buffer the stream.
+            'x-accel-buffering': 'no',
+          }),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: ['health'],
+      // Public and content-free: load balancers probe it without credentials.
+      permission: null,
+      async run() {
+        return json({ status: 'ok' });
+      },
+    },
+    {
+      method: 'GET',
+      path: ['catalog'],
+      permission: 'read',
+      async run() {
+        return json(catalogJson);
+      },
+    },
+  ];
+
+  /** Splits the path into the mount point and the matched route; undefined when nothing matches. */
+  function locate(pathname: string): { mount: string; route: Route; id: string } | undefined {
+    const segments = pathname.split('/').filter((s) => s !== '');
+    const matchAt = (start: number) => {
+      let rest: string[];
+      try {
+        rest = segments.slice(start).map((s) => decodeURIComponent(s));
+      } catch {
+        return undefined;
+      }
+      for (const route of routes) {
+        if (route.path.length !== rest.length) continue;
+        let id = '';
+        const ok = route.path.every((p, i) => {
+          if (p !== ':id') return p === rest[i];
+          id = rest[i] ?? '';
+          return id !== '';
+        });
+        if (ok) return { route, id };
+      }
+      return undefined;
+    };
+    if (basePath !== undefined) {
+      if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return undefined;
+      const m = matchAt(basePath.split('/').filter((s) => s !== '').length);
+      return m && { mount: basePath, ...m };
+    }
+    // No base path: the earliest position where the rest of the path is a route is the mount point.
+    for (let start = 0; start < segments.length; start++) {
+      const m = matchAt(start);
+      if (m) return { mount: start ? `/${segments.slice(0, start).join('/')}` : '', ...m };
+    }
+    return undefined;
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    try {
+      const url = new URL(request.url);
+      const located = locate(url.pathname);
+      if (!located) return noRoute();
+      const { route, id, mount } = located;
+      const method = request.method === 'HEAD' ? 'GET' : request.method;
+      if (method !== route.method) {
+        const allowed = routes.filter((r) => r.path.join('/') === route.path.join('/')).map((r) => r.method);
+        return methodNotAllowed(allowed.join(', '));
+      }
+      // A browser sends this on cross-site requests: refuse them so cookie-based auth cannot be ridden.
+      if (method === 'POST' && request.headers.get('sec-fetch-site') === 'cross-site') {
+        throw new ActivityError('FORBIDDEN', 'cross-site requests are refused', { status: 403 });
+      }
+      let viewer: Viewer = { orgId: '', userId: '', permissions: [] };
+      if (route.permission !== null) {
+        const authorized = await options.authorize(request);
+        if (authorized === null || authorized === undefined) {
+          throw new ActivityError('UNAUTHORIZED', 'sign in to view the activity log', { status: 401 });
+        }
+        viewer = validateViewer(authorized);
+        if (!viewer.permissions.includes(route.permission)) {
+          throw new ActivityError('FORBIDDEN', `the "${route.permission}" permission is required`, {
+            status: 403,
+          });
+        }
+      }
+      const base = `${url.origin}${mount}`;
+      return await route.run({ request, url, params: url.searchParams, viewer, id, base });
+    } catch (error) {
+      if (error instanceof NotRetryableError && error.retriggerUrl !== undefined) {
+        return errorResponse(error, { retriggerUrl: error.retriggerUrl });
+      }
+      return errorResponse(error);
+    }
+  }
+
+  const methodNotAllowed = (allow: string) =>
+    json({ error: { code: 'HTTP', message: `method not allowed; use ${allow}` } }, 405, { allow });
+
+  return Object.assign(handle, {
+    async idle() {
+      await retries?.idle();
+    },
+    async close() {
+      retries?.abort();
+      await retries?.idle();
+    },
+  });
+}
+
+/** True when the handler answered 404 because no route matched (adapters then fall through). */
+export { isNoRoute };

@@ -1,0 +1,157 @@
+/**
+ * HTTP plumbing shared by the handler's routes: JSON and error responses with security headers, and the
+ * signed keyset cursor. Only web-standard APIs (Request, Response, Web Crypto), so the handler runs
+ * unchanged on Node, Next.js, Hono, Bun and Deno.
+ */
+import { ActivityError, type ActivityErrorCode } from '../errors.js';
+
+/** Headers every response of the handler carries: nothing is cached, sniffed, framed or leaked as a referrer. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+};
+
+/** HTTP status for each error code the handler can answer with; anything else is a 500. */
+export const ERROR_STATUS: Partial<Record<ActivityErrorCode, number>> = {
+  INVALID_FILTER: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  NOT_RETRYABLE: 409,
+  CONFLICT: 409,
+};
+
+/** Builds a header set with the security headers plus `extra`. */
+export function headers(extra: Record<string, string> = {}): Headers {
+  const h = new Headers(SECURITY_HEADERS);
+  for (const [k, v] of Object.entries(extra)) h.set(k, v);
+  return h;
+}
+
+/** A JSON response (`application/json; charset=utf-8`) with the security headers. */
+export function json(body: unknown, status = 200, extra: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: headers({ 'content-type': 'application/json; charset=utf-8', ...extra }),
+  });
+}
+
+/** The JSON error body: `{ error: { code, message, field?, ...details } }`. */
+export function errorResponse(error: unknown, details: Record<string, unknown> = {}): Response {
+  if (error instanceof ActivityError) {
+    const status = ERROR_STATUS[error.code] ?? error.status ?? 500;
+    if (status < 500) return json({ error: { ...error.toJSON(), ...details } }, status);
+  }
+  // Internal failures keep their details server-side: a store message may name tables or paths.
+  return json({ error: { code: 'HTTP', message: 'internal error' } }, 500);
+}
+
+const unmatched = new WeakSet<Response>();
+
+/** A 404 for a path no route matches; adapters such as Express middleware pass these on with `next()`. */
+export function noRoute(): Response {
+  const response = errorResponse(new ActivityError('NOT_FOUND', 'no such route'));
+  unmatched.add(response);
+  return response;
+}
+
+/** True when `response` came from {@link noRoute}. */
+export function isNoRoute(response: Response): boolean {
+  return unmatched.has(response);
+}
+
+/** A keyset position: the (occurredAt, id) of the last entry seen, newest-first order. */
+export interface Position {
+  occurredAt: string;
+  id: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function toBase64Url(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('not base64url');
+  const s = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** Signs and verifies positions (list cursors, tail event ids) with HMAC-SHA-256 over org + position. */
+export interface PositionCodec {
+  /** An opaque token for `position`, valid only for `orgId`. */
+  encode(orgId: string, position: Position): Promise<string>;
+  /** The position in `token`; throws `INVALID_FILTER` naming `field` when it is malformed, forged or another org's. */
+  decode(orgId: string, token: string, field: string): Promise<Position>;
+}
+
+const MAC_BYTES = 16;
+
+/**
+ * Creates the codec. Without a secret a random per-process key is used, so tokens do not survive a
+ * restart and are not shared between instances: pass `secret` when running more than one.
+ */
+export function createPositionCodec(secret?: string): PositionCodec {
+  const keyBytes = secret === undefined ? crypto.getRandomValues(new Uint8Array(32)) : encoder.encode(secret);
+  const key = crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  // The org is part of the signed message, so a token minted for one org is refused for every other.
+  const mac = async (orgId: string, payload: string) =>
+    new Uint8Array(
+      await crypto.subtle.sign('HMAC', await key, encoder.encode(`${orgId}\u0000${payload}`)),
+    ).slice(0, MAC_BYTES);
+
+  return {
+    async encode(orgId, position) {
+      const payload = toBase64Url(encoder.encode(JSON.stringify([position.occurredAt, position.id])));
+      return `${payload}.${toBase64Url(await mac(orgId, payload))}`;
+    },
+    async decode(orgId, token, field) {
+      const invalid = (reason: string) =>
+        new ActivityError('INVALID_FILTER', `${field}: ${reason}`, { field, status: 400 });
+      if (token.length > 512) throw invalid('too long');
+      const [payload, signature, extra] = token.split('.');
+      if (!payload || !signature || extra !== undefined) throw invalid('malformed');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(decoder.decode(fromBase64Url(payload)));
+      } catch {
+        throw invalid('malformed');
+      }
+      // Compares the canonical text, so a variant encoding of the same bytes is refused too.
+      const expected = toBase64Url(await mac(orgId, payload));
+      let diff = signature.length ^ expected.length;
+      for (let i = 0; i < expected.length; i++) diff |= signature.charCodeAt(i) ^ expected.charCodeAt(i);
+      if (diff !== 0) throw invalid('signature does not match');
+      if (
+        !Array.isArray(parsed) ||
+        parsed.length !== 2 ||
+        typeof parsed[0] !== 'string' ||
+        typeof parsed[1] !== 'string' ||
+        Number.isNaN(Date.parse(parsed[0]))
+      ) {
+        throw invalid('malformed');
+      }
+      return { occurredAt: parsed[0], id: parsed[1] };
+    },
+  };
+}
+
+/** Reads an optional positive integer parameter, or throws `INVALID_FILTER` naming it. */
+export function intParam(params: URLSearchParams, name: string, fallback: number, max: number): number {
+  const raw = params.get(name);
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+    throw new ActivityError('INVALID_FILTER', `${name}: must be an integer from 1 to ${max}`, {
+      field: name,
+    });
+  }
+  return Number(raw);
+}

@@ -1,0 +1,191 @@
+/**
+ * The live tail: a Server-Sent Events stream of new entries and of job updates, built by polling the
+ * store (every store supports it, no pub/sub needed). Each `entry` event carries as `id` a signed
+ * high-water position; a client that reconnects with it (`Last-Event-ID`) gets what it missed replayed.
+ */
+import type { ResolvedFilter } from '../filters.js';
+import type { ActivityEntry, ActivityStore } from '../types.js';
+import type { Position, PositionCodec } from './http.js';
+
+/** Options of {@link createTailStream}. */
+export interface TailOptions {
+  store: ActivityStore;
+  orgId: string;
+  /** The filter; its date bounds are ignored (the tail is live). */
+  filter: ResolvedFilter;
+  codec: PositionCodec;
+  /** Where to resume from (a decoded `Last-Event-ID`); absent → only entries from now on. */
+  resumeFrom?: Position | undefined;
+  /** Poll interval. @default 1000 */
+  pollMs?: number | undefined;
+  /** Interval of `: ping` comments that keep proxies from closing an idle stream. @default 15000 */
+  heartbeatMs?: number | undefined;
+  /**
+   * How far behind the newest entry to keep looking: the recording pipeline batches, so an entry may
+   * become visible after a newer one. @default 10000
+   */
+  lagMs?: number | undefined;
+  /** Most entries replayed on resume; older missed entries are left to the list endpoint. @default 1000 */
+  maxReplay?: number | undefined;
+  /** Maps an entry before it is sent (retryable flags). */
+  decorate?: ((entry: ActivityEntry) => ActivityEntry) | undefined;
+  /** Ends the stream when aborted (the request's signal). */
+  signal?: AbortSignal | undefined;
+  now?: (() => Date) | undefined;
+}
+
+const PAGE = 200;
+/** Most IN_PROGRESS jobs one connection watches for updates. */
+const MAX_TRACKED = 500;
+
+const after = (a: Position, b: Position) =>
+  a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.id > b.id);
+
+/** The version of an entry a client has: changes when a job's status or progress moves. */
+const versionOf = (e: ActivityEntry) =>
+  `${e.status}|${e.progress?.processed ?? ''}|${e.progress?.total ?? ''}|${e.completedAt ?? ''}`;
+
+/** A `text/event-stream` body for one viewer's tail. Ends cleanly on abort or when the reader cancels. */
+export function createTailStream(options: TailOptions): ReadableStream<Uint8Array> {
+  const { store, orgId, codec } = options;
+  const pollMs = options.pollMs ?? 1000;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const lagMs = options.lagMs ?? 10_000;
+  const maxReplay = options.maxReplay ?? 1000;
+  const now = options.now ?? (() => new Date());
+  const decorate = options.decorate ?? ((e: ActivityEntry) => e);
+  // Statuses are applied here, not in the store query, so a job seen IN_PROGRESS is still watched
+  // and sent once it reaches a status the viewer filters for (e.g. FAILED).
+  const { from: _from, to: _to, statuses, ...axes } = options.filter;
+  const wanted = (e: ActivityEntry) => !statuses?.length || statuses.includes(e.status);
+  const encoder = new TextEncoder();
+
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    stopped = true;
+    wake?.();
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
+
+  /** Entries seen recently → the version sent (or '' when filtered out), so nothing is sent twice. */
+  const seen = new Map<string, string>();
+  /** IN_PROGRESS jobs to re-read on every poll. */
+  const tracked = new Set<string>();
+  let high: Position = options.resumeFrom ?? { occurredAt: now().toISOString(), id: '\uffff' };
+
+  async function scan(fromMs: number, limit: number): Promise<ActivityEntry[]> {
+    const out: ActivityEntry[] = [];
+    let cursor: Position | undefined;
+    while (out.length < limit && !stopped) {
+      const page = await store.query({
+        ...axes,
+        orgId,
+        from: new Date(fromMs).toISOString(),
+        limit: PAGE,
+        after: cursor,
+      });
+      out.push(...page.entries);
+      if (!page.next) break;
+      cursor = page.next;
+    }
+    return out;
+  }
+
+  async function run(controller: ReadableStreamDefaultController<Uint8Array>) {
+    const send = (text: string) => {
+      if (!stopped) controller.enqueue(encoder.encode(text));
+    };
+    const emit = async (entry: ActivityEntry, setId: boolean) => {
+      seen.set(entry.id, versionOf(entry));
+      if (entry.type === 'BACKGROUND_JOB' && entry.status === 'IN_PROGRESS') {
+        if (tracked.size < MAX_TRACKED) tracked.add(entry.id);
+      } else {
+        tracked.delete(entry.id);
+      }
+      if (!wanted(entry)) return;
+      // Job updates carry no id: the client's Last-Event-ID stays the high-water mark of new entries.
+      const id = setId ? `id: ${await codec.encode(orgId, high)}\n` : '';
+      send(`event: entry\n${id}data: ${JSON.stringify(decorate(entry))}\n\n`);
+    };
+
+    async function poll(first: boolean) {
+      const fromMs = Date.parse(high.occurredAt) - lagMs;
+      const found = await scan(fromMs, first ? maxReplay : Number.POSITIVE_INFINITY);
+      // Oldest first, so the client receives them in the order they happened.
+      found.reverse();
+      for (const entry of found) {
+        if (stopped) return;
+        const known = seen.get(entry.id);
+        if (known !== undefined) {
+          if (known !== versionOf(entry)) await emit(entry, false);
+          continue;
+        }
+        const position = { occurredAt: entry.occurredAt, id: entry.id };
+        if (first && !after(position, high)) {
+          // Before the resume point (or before "now" on a fresh start): the client has it already.
+          seen.set(entry.id, versionOf(entry));
+          if (entry.type === 'BACKGROUND_JOB' && entry.status === 'IN_PROGRESS') tracked.add(entry.id);
+          continue;
+        }
+        if (after(position, high)) high = position;
+        await emit(entry, true);
+      }
+      for (const id of [...tracked]) {
+        if (stopped) return;
+        if (found.some((e) => e.id === id)) continue;
+        const entry = await store.get(orgId, id);
+        if (entry === undefined) tracked.delete(id);
+        else if (seen.get(id) !== versionOf(entry)) await emit(entry, false);
+      }
+      // Forget what fell out of the look-back window; tracked jobs keep their own record.
+      const horizon = Date.parse(high.occurredAt) - 2 * lagMs;
+      for (const entry of found) {
+        if (Date.parse(entry.occurredAt) < horizon && !tracked.has(entry.id)) seen.delete(entry.id);
+      }
+    }
+
+    send(`retry: ${Math.max(1000, pollMs)}\n: connected\n\n`);
+    let lastBeat = Date.now();
+    let first = true;
+    try {
+      while (!stopped) {
+        try {
+          await poll(first);
+          first = false;
+        } catch {
+          // A failed poll (store busy) is retried on the next tick rather than ending the stream.
+          send(`event: error\ndata: ${JSON.stringify({ code: 'STORE_FAILED', message: 'poll failed' })}\n\n`);
+        }
+        if (Date.now() - lastBeat >= heartbeatMs) {
+          send(': ping\n\n');
+          lastBeat = Date.now();
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(pollMs, heartbeatMs));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      try {
+        controller.close();
+      } catch {
+        // Already cancelled by the reader.
+      }
+    }
+  }
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      // Not awaited: the loop lives as long as the stream, and start() must return for reads to flow.
+      void run(controller);
+    },
+    cancel() {
+      stop();
+    },
+  });
+}
