@@ -1,0 +1,316 @@
+/**
+ * Retention: archive entries older than each org's policy to compressed NDJSON, then purge them.
+ * Legal holds never purge. Every run and every policy change is recorded in the log itself.
+ */
+import { join } from 'node:path';
+import type { ActivityRecorder } from '../core/api.js';
+import { ActivityError } from '../errors.js';
+import type { ActivityEntry, ActivityStore, Actor } from '../types.js';
+import { type ArchiveSink, archiveKey, createFolderArchiveSink, encodeArchive, monthOf } from './archive.js';
+import { pagesOf } from './export.js';
+
+const DAY_MS = 86_400_000;
+/** Entries buffered per archive write; a month larger than this becomes several gzip members. */
+const ARCHIVE_CHUNK = 10_000;
+
+/** How long one org's entries are kept. */
+export interface RetentionPolicy {
+  /** Entries older than this many days are archived, then purged. @default 730 (2 years) */
+  keepDays: number;
+  /** Archive before purging. `false` purges without a copy. @default true */
+  archive?: boolean | undefined;
+}
+
+/** Outcome of one retention run for one org. */
+export interface OrgRetentionReport {
+  orgId: string;
+  /** ISO cutoff: entries that occurred before it were archived and purged. */
+  cutoff: string;
+  keepDays: number;
+  archived: number;
+  purged: number;
+  /** True when the org is on legal hold: nothing was archived or purged. */
+  skipped: boolean;
+  /** Why the org failed (nothing purged). */
+  error?: string | undefined;
+}
+
+/** Outcome of one retention run. */
+export interface RetentionReport {
+  startedAt: string;
+  finishedAt: string;
+  orgs: OrgRetentionReport[];
+  /** Sums over every org. */
+  archived: number;
+  purged: number;
+}
+
+/** Options of {@link createRetention}. */
+export interface RetentionOptions {
+  store: ActivityStore;
+  /** Records runs, policy changes and legal holds. Without it nothing is recorded. */
+  activity?: ActivityRecorder | undefined;
+  /** Where archives go. @default createFolderArchiveSink(dir) */
+  sink?: ArchiveSink | undefined;
+  /** Archive folder when no sink is given. @default './activity-archive' */
+  dir?: string | undefined;
+  /** Policy of orgs without their own. @default { keepDays: 730, archive: true } */
+  defaultPolicy?: RetentionPolicy | undefined;
+  /** Per-org policies. */
+  policies?: Record<string, RetentionPolicy> | undefined;
+  /** Orgs on legal hold (never purged). */
+  legalHolds?: string[] | undefined;
+  /** Clock, for tests. @default () => new Date() */
+  now?: (() => Date) | undefined;
+}
+
+/** Options of {@link Retention.schedule}. */
+export interface RetentionScheduleOptions {
+  /** UTC hour (0–23) of the daily run. @default 3 */
+  atUtcHour?: number | undefined;
+  /** Run every `intervalMs` instead of daily (at least 1000). */
+  intervalMs?: number | undefined;
+  /** Receives a run that threw (a store outage); the schedule keeps going. */
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+/** The retention service. */
+export interface Retention {
+  /** Archives and purges every org by its policy; per-org failures are reported, not thrown. */
+  run(): Promise<RetentionReport>;
+  /** Sets an org's policy; recorded as SYSTEM_EVENT `retention.policy_changed`. */
+  setPolicy(orgId: string, policy: RetentionPolicy, actor?: Actor): void;
+  /** Puts an org on legal hold or releases it; recorded as SYSTEM_EVENT `retention.legal_hold_changed`. */
+  setLegalHold(orgId: string, on: boolean, actor?: Actor): void;
+  /** The policy in force for an org. */
+  policyFor(orgId: string): Required<RetentionPolicy>;
+  /** Runs daily (or every `intervalMs`) on an unref'd timer; returns a function that stops it. */
+  schedule(options?: RetentionScheduleOptions): () => void;
+}
+
+/** Actor of retention's own entries. */
+export const RETENTION_ACTOR: Actor = { kind: 'system', id: 'system', name: 'Retention' };
+
+function checkPolicy(policy: RetentionPolicy, field: string): Required<RetentionPolicy> {
+  if (!policy || !Number.isInteger(policy.keepDays) || policy.keepDays < 1 || policy.keepDays > 36_500) {
+    throw new ActivityError('CONFIG', `${field}.keepDays: must be an integer from 1 to 36500`, {
+      field: `${field}.keepDays`,
+    });
+  }
+  if (policy.archive !== undefined && typeof policy.archive !== 'boolean') {
+    throw new ActivityError('CONFIG', `${field}.archive: must be a boolean`, { field: `${field}.archive` });
+  }
+  return { keepDays: policy.keepDays, archive: policy.archive ?? true };
+}
+
+function checkOrg(orgId: string): void {
+  if (typeof orgId !== 'string' || orgId === '') {
+    throw new ActivityError('CONFIG', 'orgId: must be a non-empty string', { field: 'orgId' });
+  }
+}
+
+/** Milliseconds from `now` to the next `hour`:00 UTC (tomorrow when it has passed today). */
+export function msUntilUtcHour(now: Date, hour: number): number {
+  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), hour);
+  return next > now.getTime() ? next - now.getTime() : next + DAY_MS - now.getTime();
+}
+
+/**
+ * Creates the retention service.
+ * @example createRetention({ store, activity, policies: { org_eu: { keepDays: 365 } } }).schedule();
+ */
+export function createRetention(opts: RetentionOptions): Retention {
+  if (!opts?.store) throw new ActivityError('CONFIG', 'store: required', { field: 'store' });
+  const { store, activity } = opts;
+  const sink = opts.sink ?? createFolderArchiveSink(opts.dir ?? join(process.cwd(), 'activity-archive'));
+  const now = opts.now ?? (() => new Date());
+  const defaultPolicy = checkPolicy(opts.defaultPolicy ?? { keepDays: 730 }, 'defaultPolicy');
+  const policies = new Map<string, Required<RetentionPolicy>>();
+  for (const [orgId, policy] of Object.entries(opts.policies ?? {})) {
+    policies.set(orgId, checkPolicy(policy, `policies.${orgId}`));
+  }
+  const holds = new Set(opts.legalHolds ?? []);
+  let running: Promise<RetentionReport> | undefined;
+
+  const policyFor = (orgId: string) => policies.get(orgId) ?? defaultPolicy;
+
+  /** Archives every entry of the org older than `cutoff`, month by month; returns the count written. */
+  async function archiveOrg(orgId: string, cutoff: string): Promise<number> {
+    let archived = 0;
+    let month: string | undefined;
+    let buffer: ActivityEntry[] = [];
+    const flush = async () => {
+      if (month === undefined || buffer.length === 0) return;
+      await sink.write(archiveKey(orgId, month), encodeArchive(buffer));
+      archived += buffer.length;
+      buffer = [];
+    };
+    // Newest first, so each month arrives as one contiguous run of entries.
+    for await (const page of pagesOf(store, { orgId, to: cutoff })) {
+      for (const entry of page) {
+        const m = monthOf(entry);
+        if (m !== month || buffer.length >= ARCHIVE_CHUNK) {
+          await flush();
+          month = m;
+        }
+        buffer.push(entry);
+      }
+    }
+    await flush();
+    return archived;
+  }
+
+  async function runOrg(orgId: string, at: Date): Promise<OrgRetentionReport> {
+    const policy = policyFor(orgId);
+    const cutoff = new Date(at.getTime() - policy.keepDays * DAY_MS).toISOString();
+    const report: OrgRetentionReport = {
+      orgId,
+      cutoff,
+      keepDays: policy.keepDays,
+      archived: 0,
+      purged: 0,
+      skipped: false,
+    };
+    if (holds.has(orgId)) return { ...report, skipped: true };
+    try {
+      if (policy.archive) {
+        report.archived = await archiveOrg(orgId, cutoff);
+        // An entry backdated past the cutoff while we archived would be purged without a copy: re-count first.
+        const remaining = (await store.facets({ orgId, to: cutoff })).total;
+        if (remaining !== report.archived) {
+          throw new ActivityError(
+            'CONFLICT',
+            `entries before the cutoff changed while archiving (${report.archived} archived, ${remaining} now); nothing purged, the next run retries`,
+          );
+        }
+      }
+      report.purged = await store.deleteBefore(cutoff, orgId);
+    } catch (error) {
+      report.error = error instanceof Error ? error.message : String(error);
+    }
+    return report;
+  }
+
+  async function runAll(): Promise<RetentionReport> {
+    const started = now();
+    const orgs: OrgRetentionReport[] = [];
+    for (const orgId of await store.listOrgs()) {
+      const r = await runOrg(orgId, started);
+      orgs.push(r);
+      activity?.record({
+        type: 'SYSTEM_EVENT',
+        action: 'retention.run',
+        orgId,
+        actor: RETENTION_ACTOR,
+        status: r.error ? 'FAILED' : 'SUCCESS',
+        summary: r.skipped
+          ? 'Retention skipped: legal hold'
+          : `Retention archived ${r.archived} and purged ${r.purged} entries older than ${r.keepDays} days`,
+        metadata: {
+          cutoff: r.cutoff,
+          keepDays: r.keepDays,
+          archive: policyFor(orgId).archive,
+          archived: r.archived,
+          purged: r.purged,
+          legalHold: r.skipped,
+        },
+        error: r.error === undefined ? undefined : new Error(r.error),
+      });
+    }
+    return {
+      startedAt: started.toISOString(),
+      finishedAt: now().toISOString(),
+      orgs,
+      archived: orgs.reduce((n, o) => n + o.archived, 0),
+      purged: orgs.reduce((n, o) => n + o.purged, 0),
+    };
+  }
+
+  function run(): Promise<RetentionReport> {
+    // Overlapping runs would archive the same entries twice; join the one in flight instead.
+    running ??= runAll().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  return {
+    run,
+
+    policyFor,
+
+    setPolicy(orgId, policy, actor = RETENTION_ACTOR) {
+      checkOrg(orgId);
+      const next = checkPolicy(policy, 'policy');
+      const previous = policyFor(orgId);
+      policies.set(orgId, next);
+      activity?.record({
+        type: 'SYSTEM_EVENT',
+        action: 'retention.policy_changed',
+        orgId,
+        actor,
+        summary: `Retention set to ${next.keepDays} days${next.archive ? ' (archived)' : ' (no archive)'}`,
+        before: previous,
+        after: next,
+        metadata: { previous, policy: next },
+      });
+    },
+
+    setLegalHold(orgId, on, actor = RETENTION_ACTOR) {
+      checkOrg(orgId);
+      if (typeof on !== 'boolean')
+        throw new ActivityError('CONFIG', 'on: must be a boolean', { field: 'on' });
+      const was = holds.has(orgId);
+      if (on) holds.add(orgId);
+      else holds.delete(orgId);
+      activity?.record({
+        type: 'SYSTEM_EVENT',
+        action: 'retention.legal_hold_changed',
+        orgId,
+        actor,
+        summary: on ? 'Legal hold placed: nothing is purged' : 'Legal hold released',
+        metadata: { legalHold: on, previous: was },
+      });
+    },
+
+    schedule(options = {}) {
+      const { atUtcHour = 3, intervalMs, onError } = options;
+      if (!Number.isInteger(atUtcHour) || atUtcHour < 0 || atUtcHour > 23) {
+        throw new ActivityError('CONFIG', 'atUtcHour: must be an integer from 0 to 23', {
+          field: 'atUtcHour',
+        });
+      }
+      if (intervalMs !== undefined && (!Number.isInteger(intervalMs) || intervalMs < 1000)) {
+        throw new ActivityError('CONFIG', 'intervalMs: must be an integer of at least 1000', {
+          field: 'intervalMs',
+        });
+      }
+      let stopped = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = () => run().catch((error: unknown) => onError?.(error));
+      const arm = () => {
+        if (stopped) return;
+        const delay = intervalMs ?? msUntilUtcHour(now(), atUtcHour);
+        timer = setTimeout(() => void tick().finally(arm), delay);
+        // A retention schedule must never keep the host process alive.
+        timer.unref?.();
+      };
+      arm();
+      return () => {
+        stopped = true;
+        if (timer !== undefined) clearTimeout(timer);
+      };
+    },
+  };
+}
+
+// Re-exported so `@activity/sdk/server` (which re-exports this module) offers the archive API too.
+export {
+  type ArchiveReader,
+  type ArchiveSink,
+  archiveKey,
+  createArchiveReader,
+  createFolderArchiveSink,
+  decodeArchive,
+  encodeArchive,
+} from './archive.js';

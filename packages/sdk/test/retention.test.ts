@@ -1,0 +1,295 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { uuidv7 } from 'uuidv7';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ActivityRecorder } from '../src/core/api.js';
+import { createActivity } from '../src/core/index.js';
+import { ActivityError } from '../src/errors.js';
+import {
+  type ArchiveSink,
+  archiveKey,
+  createArchiveReader,
+  createFolderArchiveSink,
+  decodeArchive,
+} from '../src/server/archive.js';
+import { createRetention, msUntilUtcHour } from '../src/server/retention.js';
+import { createSqliteStore } from '../src/sqlite/index.js';
+import { createMemoryStore, generateActivity } from '../src/testing/index.js';
+import type { ActivityEntry, ActivityStore } from '../src/types.js';
+
+const NOW = new Date('2026-06-15T00:00:00.000Z');
+const DAY = 86_400_000;
+const ORGS = ['org_a', 'org_b', 'org_c'];
+/** Three years of activity for three orgs: about a third falls outside the default 2-year window. */
+const seed = generateActivity({ count: 3000, orgIds: ORGS, now: NOW, spanDays: 3 * 365, seed: 11 });
+const olderThan = (orgId: string, days: number) =>
+  seed.filter((e) => e.orgId === orgId && Date.parse(e.occurredAt) < NOW.getTime() - days * DAY);
+
+const stores: [string, (dir: string) => ActivityStore][] = [
+  ['memory store', () => createMemoryStore()],
+  ['SQLite store', (dir) => createSqliteStore({ path: join(dir, 'activity.db') })],
+];
+
+describe.each(stores)('createRetention on a %s', (_name, makeStore) => {
+  let dir: string;
+  let store: ActivityStore;
+  let activity: ActivityRecorder;
+  let sink: ArchiveSink;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'activity-retention-'));
+    store = makeStore(dir);
+    await store.append(seed);
+    // Progress written at once, so the IN_PROGRESS entry can be checked mid-run.
+    activity = createActivity({ store, progressIntervalMs: 0 });
+    sink = createFolderArchiveSink(join(dir, 'archive'));
+  });
+
+  afterEach(async () => {
+    await activity.shutdown();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The org's seeded entries still stored (retention's own entries are recorded at the real now, later). */
+  const all = async (orgId: string) => {
+    const out: ActivityEntry[] = [];
+    let after: { occurredAt: string; id: string } | undefined;
+    for (;;) {
+      const page = await store.query({
+        orgId,
+        limit: 1000,
+        after,
+        to: new Date(NOW.getTime() + 1).toISOString(),
+      });
+      out.push(...page.entries);
+      if (!page.next) return out;
+      after = page.next;
+    }
+  };
+
+  it('archives exactly the purged entries as gzip NDJSON per org and month, then purges them', async () => {
+    const retention = createRetention({ store, activity, sink, now: () => NOW });
+    const expected = olderThan('org_a', 730);
+    expect(expected.length).toBeGreaterThan(50);
+
+    const report = await retention.run();
+    const a = report.orgs.find((o) => o.orgId === 'org_a');
+    expect(a).toMatchObject({
+      archived: expected.length,
+      purged: expected.length,
+      skipped: false,
+      keepDays: 730,
+    });
+    expect(a?.cutoff).toBe(new Date(NOW.getTime() - 730 * DAY).toISOString());
+
+    // Every month file holds that month's entries only, and together they are the purged set.
+    const keys = await sink.list('org_a/');
+    const months = [...new Set(expected.map((e) => e.occurredAt.slice(0, 7)))].sort();
+    expect(keys).toEqual(months.map((m) => archiveKey('org_a', m)));
+    const archived: ActivityEntry[] = [];
+    for (const key of keys) {
+      const raw = await readFile(join(dir, 'archive', key));
+      const lines = gunzipSync(raw).toString('utf8').trimEnd().split('\n');
+      const entries = lines.map((l) => JSON.parse(l) as ActivityEntry);
+      const month = key.slice('org_a/'.length, 'org_a/'.length + 7);
+      expect(entries.every((e) => e.occurredAt.startsWith(month) && e.orgId === 'org_a')).toBe(true);
+      archived.push(...entries);
+    }
+    const byId = (x: ActivityEntry, y: ActivityEntry) => (x.id < y.id ? -1 : 1);
+    expect(archived.sort(byId)).toEqual(structuredClone(expected).sort(byId));
+
+    // The store keeps exactly the rest.
+    const left = await all('org_a');
+    expect(left.length).toBe(seed.filter((e) => e.orgId === 'org_a').length - expected.length);
+    expect(left.every((e) => e.occurredAt >= (a?.cutoff ?? ''))).toBe(true);
+  });
+
+  it('appends a new gzip member when a month file already exists', async () => {
+    const retention = createRetention({ store, activity, sink, now: () => NOW });
+    await retention.run();
+    const old = olderThan('org_b', 730);
+    const month = (old[0] as ActivityEntry).occurredAt.slice(0, 7);
+    const before = decodeArchive((await sink.read(archiveKey('org_b', month))) as Uint8Array).length;
+    // A late, backdated entry in an archived month.
+    const late: ActivityEntry = { ...(old[0] as ActivityEntry), id: uuidv7(), idempotencyKey: undefined };
+    await store.append([late]);
+    await retention.run();
+    const after = decodeArchive((await sink.read(archiveKey('org_b', month))) as Uint8Array);
+    expect(after.length).toBe(before + 1);
+    expect(after.map((e) => e.id)).toContain(late.id);
+  });
+
+  it('never purges an org on legal hold, and reports it skipped', async () => {
+    const retention = createRetention({ store, activity, sink, legalHolds: ['org_b'], now: () => NOW });
+    const report = await retention.run();
+    expect(report.orgs.find((o) => o.orgId === 'org_b')).toMatchObject({
+      skipped: true,
+      archived: 0,
+      purged: 0,
+    });
+    expect((await all('org_b')).length).toBe(seed.filter((e) => e.orgId === 'org_b').length);
+    expect(await sink.list('org_b/')).toEqual([]);
+
+    retention.setLegalHold('org_b', false, { kind: 'user', id: 'usr_admin', name: 'Admin' });
+    retention.setLegalHold('org_a', true);
+    const second = await retention.run();
+    expect(second.orgs.find((o) => o.orgId === 'org_b')?.purged).toBe(olderThan('org_b', 730).length);
+    expect(second.orgs.find((o) => o.orgId === 'org_a')).toMatchObject({ skipped: true, purged: 0 });
+    await activity.flush();
+    const holds = (await store.query({ orgId: 'org_b', from: NOW.toISOString(), types: ['SYSTEM_EVENT'] }))
+      .entries;
+    const released = holds.find((e) => e.action === 'retention.legal_hold_changed');
+    expect(released?.metadata).toMatchObject({ legalHold: false, previous: true });
+    expect(released?.actor.id).toBe('usr_admin');
+  });
+
+  it('applies per-org policies, including a purge without archive', async () => {
+    const retention = createRetention({
+      store,
+      activity,
+      sink,
+      now: () => NOW,
+      policies: { org_a: { keepDays: 365 }, org_c: { keepDays: 90, archive: false } },
+    });
+    retention.setPolicy('org_b', { keepDays: 900 });
+    expect(retention.policyFor('org_b')).toEqual({ keepDays: 900, archive: true });
+    const report = await retention.run();
+    const get = (id: string) => report.orgs.find((o) => o.orgId === id);
+    expect(get('org_a')).toMatchObject({ keepDays: 365, purged: olderThan('org_a', 365).length });
+    expect(get('org_b')).toMatchObject({ keepDays: 900, purged: olderThan('org_b', 900).length });
+    expect(get('org_c')).toMatchObject({ keepDays: 90, archived: 0, purged: olderThan('org_c', 90).length });
+    expect(await sink.list('org_c/')).toEqual([]);
+    expect(report.purged).toBe(
+      olderThan('org_a', 365).length + olderThan('org_b', 900).length + olderThan('org_c', 90).length,
+    );
+
+    await activity.flush();
+    const changed = (await store.query({ orgId: 'org_b', from: NOW.toISOString() })).entries.find(
+      (e) => e.action === 'retention.policy_changed',
+    );
+    expect(changed).toMatchObject({ type: 'SYSTEM_EVENT' });
+    expect(changed?.metadata).toMatchObject({
+      previous: { keepDays: 730, archive: true },
+      policy: { keepDays: 900, archive: true },
+    });
+  });
+
+  it('rejects an invalid policy with CONFIG naming the field', () => {
+    const retention = createRetention({ store, sink });
+    expect(() => retention.setPolicy('org_a', { keepDays: 0 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG', field: 'policy.keepDays' }),
+    );
+    expect(() => createRetention({ store, sink, policies: { org_x: { keepDays: 1.5 } } })).toThrow(
+      ActivityError,
+    );
+  });
+
+  it('records each run as a SYSTEM_EVENT with the counts, in each org', async () => {
+    const retention = createRetention({ store, activity, sink, now: () => NOW, legalHolds: ['org_c'] });
+    const report = await retention.run();
+    await activity.flush();
+    for (const org of report.orgs) {
+      const runs = (
+        await store.query({ orgId: org.orgId, from: NOW.toISOString(), types: ['SYSTEM_EVENT'] })
+      ).entries.filter((e) => e.action === 'retention.run');
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ status: 'SUCCESS', actor: { kind: 'system' } });
+      expect(runs[0]?.metadata).toMatchObject({
+        archived: org.archived,
+        purged: org.purged,
+        cutoff: org.cutoff,
+        legalHold: org.orgId === 'org_c',
+      });
+    }
+  });
+
+  it('purges nothing when the archive sink fails, and records the failure', async () => {
+    const broken: ArchiveSink = {
+      ...sink,
+      write: async () => {
+        throw new Error('bucket unreachable');
+      },
+    };
+    const retention = createRetention({ store, activity, sink: broken, now: () => NOW });
+    const report = await retention.run();
+    expect(report.purged).toBe(0);
+    for (const org of report.orgs) expect(org.error).toBe('bucket unreachable');
+    for (const orgId of ORGS)
+      expect((await all(orgId)).length).toBe(seed.filter((e) => e.orgId === orgId).length);
+    await activity.flush();
+    const run = (await store.query({ orgId: 'org_a', from: NOW.toISOString() })).entries.find(
+      (e) => e.action === 'retention.run',
+    );
+    expect(run?.status).toBe('FAILED');
+    expect(run?.error?.message).toBe('bucket unreachable');
+  });
+
+  it('keeps purged entries queryable through the archive reader', async () => {
+    const retention = createRetention({ store, activity, sink, now: () => NOW });
+    await retention.run();
+    const reader = createArchiveReader(sink);
+    const purged = olderThan('org_a', 730);
+    const found = await reader.query('org_a', {}, 10_000);
+    expect(found.map((e) => e.id).sort()).toEqual(purged.map((e) => e.id).sort());
+    // Newest first, filtered, and never another org's.
+    const target = purged[Math.floor(purged.length / 2)] as ActivityEntry;
+    const day = Date.parse(target.occurredAt);
+    const filter = {
+      from: new Date(day - DAY).toISOString(),
+      to: new Date(day + DAY).toISOString(),
+      types: [target.type],
+    };
+    const narrow = await reader.query('org_a', filter);
+    expect(narrow.map((e) => e.id)).toContain(target.id);
+    expect(narrow.every((e) => e.type === target.type && e.orgId === 'org_a')).toBe(true);
+    const times = narrow.map((e) => Date.parse(e.occurredAt));
+    expect(times).toEqual([...times].sort((x, y) => y - x));
+    expect(await reader.query('org_a', {}, 3)).toHaveLength(3);
+    expect(await reader.query('org_zzz', {})).toEqual([]);
+  });
+
+  it('schedules daily runs on an unref timer at the given UTC hour', async () => {
+    vi.useFakeTimers({ now: NOW });
+    try {
+      const retention = createRetention({ store, sink, now: () => new Date() });
+      const stop = retention.schedule({ atUtcHour: 2 });
+      expect(msUntilUtcHour(NOW, 2)).toBe(2 * 3_600_000);
+      expect(msUntilUtcHour(new Date(NOW.getTime() + 3 * 3_600_000), 2)).toBe(23 * 3_600_000);
+      await vi.advanceTimersByTimeAsync(2 * 3_600_000 - 1000);
+      expect(await sink.list('')).toEqual([]);
+      await vi.advanceTimersByTimeAsync(2000);
+      // run() joins the scheduled run in flight instead of starting another.
+      const report = await retention.run();
+      stop();
+      expect(report.startedAt).toBe(new Date(NOW.getTime() + 2 * 3_600_000).toISOString());
+      expect(report.purged).toBe(ORGS.reduce((n, o) => n + olderThan(o, 730 - 1 / 12).length, 0));
+      expect((await sink.list('')).length).toBeGreaterThan(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('createFolderArchiveSink', () => {
+  it('refuses keys that could escape its folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'activity-sink-'));
+    try {
+      const sink = createFolderArchiveSink(join(dir, 'a'));
+      for (const key of ['../x', 'a/../../x', '/etc/passwd', 'a\\..\\x', 'a//b', './x', 'a\u0000b']) {
+        await expect(sink.write(key, new Uint8Array([1]))).rejects.toMatchObject({
+          code: 'CONFIG',
+          field: 'key',
+        });
+      }
+      expect(archiveKey('../evil', '2024-01')).toBe('%2E%2E%2Fevil/2024-01.ndjson.gz');
+      await sink.write(archiveKey('../evil', '2024-01'), new Uint8Array([1, 2]));
+      expect(await sink.list('')).toEqual(['%2E%2E%2Fevil/2024-01.ndjson.gz']);
+      expect(await sink.read('missing/key')).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
