@@ -59,9 +59,14 @@ export function buildWhere(query: StoreQuery, withCursor: boolean): SqlWhere {
     clauses.push('occurred_at >= ?');
     params.push(Date.parse(query.from));
   }
-  if (query.to !== undefined) {
-    clauses.push('occurred_at < ?');
-    params.push(Date.parse(query.to));
+  // One upper bound on occurred_at: SQLite starts the index range at only one of several, so the cursor
+  // and `to` are folded into the tighter of the two (times are integer ms: `< to` is `<= to - 1`).
+  const cursorMs = withCursor && query.after ? Date.parse(query.after.occurredAt) : undefined;
+  const toMs = query.to !== undefined ? Date.parse(query.to) - 1 : undefined;
+  const upper = cursorMs === undefined ? toMs : toMs === undefined ? cursorMs : Math.min(cursorMs, toMs);
+  if (upper !== undefined) {
+    clauses.push('occurred_at <= ?');
+    params.push(upper);
   }
   if (query.q) {
     clauses.push("search LIKE ? ESCAPE '\\'");
