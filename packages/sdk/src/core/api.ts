@@ -85,6 +85,8 @@ export interface ActivityStats {
   /** Entries dropped from a full queue or after retries were exhausted, by reason. */
   dropped: Record<string, number>;
   retried: number;
+  /** Calls on a job run that was already final (ignored). */
+  ignoredJobCalls?: number;
   queuedEntries: number;
   queuedBytes: number;
 }

@@ -1,0 +1,1113 @@
+/**
+ * The recording pipeline: `record()` builds, validates, redacts and enqueues an entry without ever
+ * throwing or awaiting; a single writer drains the byte-bounded queue in batches (by size and by
+ * interval), retries store failures with backoff and full jitter, and bisects a failing batch so one
+ * poison entry never costs the rest. Job runs are one entry moved IN_PROGRESS → final by `updateJob`.
+ */
+import { ActivityError, type ActivityErrorCode } from '../errors.js';
+import {
+  ACTIVITY_TYPES,
+  type ActivityEntry,
+  type ActivityErrorInfo,
+  type ActivityStatus,
+  type ActivityStore,
+  type ActivityType,
+  type Actor,
+  type AppendResult,
+  type JobProgress,
+  type JobUpdate,
+  SCHEMA_VERSION,
+} from '../types.js';
+import type {
+  ActivityContext,
+  ActivityErrorHandler,
+  ActivityRecorder,
+  ActivityStats,
+  JobOptions,
+  JobRun,
+  RecordInput,
+} from './api.js';
+import type {
+  CatalogDefinition,
+  EntityRefOf,
+  JobEntityOf,
+  JobMetadataOf,
+  JobNameOf,
+  JobResultMetadata,
+  RecordInputOf,
+  SystemInput,
+  UserActionInput,
+  WebhookInput,
+} from './catalog.js';
+import { currentContext, withContext } from './context.js';
+import { diffObjects, summarizeChanges } from './diff.js';
+import { newEntryId } from './ids.js';
+import { createRedactor, type RedactionOptions, type Redactor } from './redact.js';
+import { resolveLimits, type ValidationLimits, validateEntry } from './validate.js';
+
+/** What to do when the queue's byte bound is reached. */
+export type OverflowPolicy = 'reject' | 'drop-oldest';
+
+/** Options of {@link createActivity}. */
+export interface ActivityOptions<C extends CatalogDefinition = CatalogDefinition> {
+  /** Where entries go (`createSqliteStore`, `createPostgresStore`, `createMemoryStore` …). */
+  store: ActivityStore;
+  /** The typed catalog from `defineCatalog()`: types `record()` and the helpers, labels the UI. */
+  catalog?: C | undefined;
+  /** Tenant used when neither the input nor the async context names one. */
+  defaultOrgId?: string | undefined;
+  /** Entries per store call; a full batch is written at once. @default 100 */
+  batchSize?: number | undefined;
+  /** Longest an entry waits in a partial batch. @default 250 */
+  flushIntervalMs?: number | undefined;
+  /** Bound of the queue in serialized bytes (entries being written included). @default 16 MiB */
+  maxQueueBytes?: number | undefined;
+  /** Policy when the bound is reached: refuse the new entry, or evict the oldest queued. @default 'drop-oldest' */
+  overflow?: OverflowPolicy | undefined;
+  /** Retries of a failing store call before its entries are dropped (counted). @default 5 */
+  maxRetries?: number | undefined;
+  /** Base of the exponential backoff. @default 100 */
+  retryBaseMs?: number | undefined;
+  /** Ceiling of one backoff delay. @default 10000 */
+  retryMaxMs?: number | undefined;
+  /** Least time between two progress writes of one job run (the last one is always written). @default 500 */
+  progressIntervalMs?: number | undefined;
+  /** Secret keys and paths to redact, added to the defaults. */
+  redact?: RedactionOptions | undefined;
+  /** Size and depth limits of one entry. */
+  limits?: Partial<ValidationLimits> | undefined;
+  /** Job names and webhook providers that have a retry handler (added to the catalog's `retryable`). */
+  retryable?: { jobs?: string[] | undefined; providers?: string[] | undefined } | undefined;
+  /** Receives every problem hidden from host code: rejected input, overflow, store failures. */
+  onError?: ActivityErrorHandler | undefined;
+  /** Clock, for tests. @default () => new Date() */
+  now?: (() => Date) | undefined;
+}
+
+/** A job run whose `succeed()` metadata is typed by the catalog. */
+export interface TypedJobRun<M = Record<string, unknown>> extends Omit<JobRun, 'succeed' | 'warn' | 'fail'> {
+  succeed(metadata?: M): Promise<void>;
+  warn(message: string, metadata?: Partial<M>): Promise<void>;
+  fail(error: unknown, metadata?: Partial<M>): Promise<void>;
+}
+
+/** Options of `activity.job(name)` with the entity type checked against the job's catalog entry. */
+export type TypedJobOptions<C, N extends string> = Omit<JobOptions, 'entity'> & {
+  entity?: EntityRefOf<JobEntityOf<C, N>> | undefined;
+};
+
+/** The recorder returned by {@link createActivity}, typed by catalog `C` (all `string` without one). */
+export interface Activity<C extends CatalogDefinition = CatalogDefinition> extends ActivityRecorder {
+  record(input: RecordInputOf<C>): string | undefined;
+  recordDurable(input: RecordInputOf<C>): Promise<ActivityEntry>;
+  /** Records a USER_ACTION: `action` is `${entity.type}.${action}` from the catalog. */
+  userAction(input: UserActionInput<C>): string | undefined;
+  /** Records a WEBHOOK exchange; the actor is the provider (external). */
+  webhook(input: WebhookInput<C>): string | undefined;
+  /** Records a SYSTEM_EVENT. */
+  system(input: SystemInput<C>): string | undefined;
+  job<N extends JobNameOf<C>>(
+    name: N,
+    options?: TypedJobOptions<C, N>,
+  ): TypedJobRun<JobResultMetadata<JobMetadataOf<C, N>>>;
+  runJob<N extends JobNameOf<C>, T>(
+    name: N,
+    options: TypedJobOptions<C, N> | undefined,
+    fn: (run: TypedJobRun<JobResultMetadata<JobMetadataOf<C, N>>>) => Promise<T>,
+  ): Promise<T>;
+  /** The catalog given at construction. */
+  readonly catalog: C | undefined;
+}
+
+const SYSTEM_ACTOR: Actor = Object.freeze({ kind: 'system', id: 'system' });
+const MIB = 1024 * 1024;
+
+interface QueueItem {
+  entry: ActivityEntry;
+  bytes: number;
+  seq: number;
+  /** Set once the writer took the item into a batch: it can no longer be edited in place. */
+  taken: boolean;
+  /** Called once with the outcome: committed (or duplicate), or dropped. */
+  settle?: ((ok: boolean, error?: ActivityError) => void) | undefined;
+}
+
+interface Waiter {
+  target: number;
+  resolve: () => void;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '[unprintable value]';
+  }
+}
+
+/** Turns anything thrown into the stored error shape; never throws itself. */
+export function toErrorInfo(error: unknown): ActivityErrorInfo {
+  try {
+    if (error !== null && typeof error === 'object') {
+      const e = error as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };
+      const info: ActivityErrorInfo = {
+        name: typeof e.name === 'string' && e.name !== '' ? e.name : 'Error',
+        message: typeof e.message === 'string' ? e.message : safeString(error),
+      };
+      if (typeof e.stack === 'string') info.stack = e.stack;
+      if (typeof e.code === 'string') info.code = e.code;
+      return info;
+    }
+    return { name: 'Error', message: typeof error === 'string' ? error : safeString(error) };
+  } catch {
+    return { name: 'Error', message: '[error could not be read]' };
+  }
+}
+
+function toIso(value: unknown, fallback: Date, field: string): string {
+  if (value === undefined) return fallback.toISOString();
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) {
+      throw new ActivityError('INVALID_EVENT', `${field}: invalid Date`, { field });
+    }
+    return value.toISOString();
+  }
+  if (typeof value === 'string') return value;
+  throw new ActivityError(
+    'INVALID_EVENT',
+    `${field}: expected a Date or an ISO 8601 string, got ${describe(value)}`,
+    {
+      field,
+    },
+  );
+}
+
+/** Removes undefined-valued keys, so validation sees only what the caller set. */
+function compact<T extends Record<string, unknown>>(value: T): T {
+  for (const key of Object.keys(value)) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+function asActivityError(error: unknown, field?: string): ActivityError {
+  if (error instanceof ActivityError) return error;
+  return new ActivityError('INVALID_EVENT', `input could not be read: ${toErrorInfo(error).message}`, {
+    cause: error,
+    field,
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function checkConfig(options: unknown): asserts options is ActivityOptions {
+  const fail = (field: string, message: string): never => {
+    throw new ActivityError('CONFIG', `createActivity: ${field} ${message}`, { field });
+  };
+  if (!isObject(options)) fail('options', 'must be an object: createActivity({ store })');
+  const o = options as Record<string, unknown>;
+  const store = o.store as Partial<ActivityStore> | undefined;
+  if (!isObject(store) || typeof store.append !== 'function' || typeof store.updateJob !== 'function') {
+    fail(
+      'store',
+      'is required: pass an ActivityStore, e.g. createSqliteStore({ path }) from @activity/sdk/sqlite or createMemoryStore() from @activity/sdk/testing',
+    );
+  }
+  const positiveInt = (key: string) => {
+    const v = o[key];
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) {
+      fail(key, `must be a positive integer, got ${safeString(v)}`);
+    }
+  };
+  const nonNegative = (key: string, integer: boolean) => {
+    const v = o[key];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
+      fail(
+        key,
+        `must be a ${integer ? 'non-negative integer' : 'non-negative number'}, got ${safeString(v)}`,
+      );
+    }
+  };
+  positiveInt('batchSize');
+  positiveInt('maxQueueBytes');
+  nonNegative('flushIntervalMs', false);
+  nonNegative('maxRetries', true);
+  nonNegative('retryBaseMs', false);
+  nonNegative('retryMaxMs', false);
+  nonNegative('progressIntervalMs', false);
+  if (o.overflow !== undefined && o.overflow !== 'reject' && o.overflow !== 'drop-oldest') {
+    fail('overflow', `must be 'reject' or 'drop-oldest', got ${safeString(o.overflow)}`);
+  }
+  if (o.defaultOrgId !== undefined && (typeof o.defaultOrgId !== 'string' || o.defaultOrgId === '')) {
+    fail('defaultOrgId', 'must be a non-empty string');
+  }
+  if (o.catalog !== undefined && (!isObject(o.catalog) || !isObject(o.catalog.entities))) {
+    fail('catalog', 'must come from defineCatalog({ entities: { … } })');
+  }
+  if (o.onError !== undefined && typeof o.onError !== 'function') fail('onError', 'must be a function');
+  if (o.now !== undefined && typeof o.now !== 'function') fail('now', 'must be a function returning a Date');
+  const retryable = o.retryable;
+  if (retryable !== undefined) {
+    if (!isObject(retryable)) fail('retryable', 'must be { jobs?: string[], providers?: string[] }');
+    for (const key of ['jobs', 'providers'] as const) {
+      const list = (retryable as Record<string, unknown>)[key];
+      if (list !== undefined && !(Array.isArray(list) && list.every((x) => typeof x === 'string'))) {
+        fail(`retryable.${key}`, 'must be an array of strings');
+      }
+    }
+  }
+}
+
+/** Per-run bookkeeping of a job. */
+interface RunState {
+  id: string;
+  orgId: string;
+  /** Latest known view of the entry (as enqueued, with updates folded in). */
+  entry: ActivityEntry | undefined;
+  item: QueueItem | undefined;
+  /** Resolves true once the IN_PROGRESS insert committed, false if it was dropped. */
+  committed: Promise<boolean>;
+  /** Store updates of this run, applied strictly one after another. */
+  chain: Promise<void>;
+  finished: boolean;
+  startedAt: number;
+  total: number | undefined;
+  lastProgressAt: number;
+  pendingProgress: JobProgress | undefined;
+  progressTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * Creates the recorder. Misconfiguration throws `ActivityError('CONFIG')` here, with the fix in the
+ * message; nothing after construction throws into host code.
+ * @example const activity = createActivity({ store: createSqliteStore({ path: 'activity.db' }), catalog });
+ */
+export function createActivity<const C extends CatalogDefinition = CatalogDefinition>(
+  options: ActivityOptions<C>,
+): Activity<C> {
+  checkConfig(options);
+  const store = options.store;
+  const catalog = options.catalog;
+  const batchSize = options.batchSize ?? 100;
+  const flushIntervalMs = options.flushIntervalMs ?? 250;
+  const maxQueueBytes = options.maxQueueBytes ?? 16 * MIB;
+  const overflow = options.overflow ?? 'drop-oldest';
+  const maxRetries = options.maxRetries ?? 5;
+  const retryBaseMs = options.retryBaseMs ?? 100;
+  const retryMaxMs = options.retryMaxMs ?? 10_000;
+  const progressIntervalMs = options.progressIntervalMs ?? 500;
+  const limits = resolveLimits(options.limits);
+  const redactor: Redactor = createRedactor(options.redact);
+  const clock = options.now ?? (() => new Date());
+  const onError = options.onError;
+  const retryableJobs = new Set(options.retryable?.jobs ?? []);
+  const retryableProviders = new Set(options.retryable?.providers ?? []);
+
+  const counters = {
+    recorded: 0,
+    persisted: 0,
+    duplicates: 0,
+    retried: 0,
+    ignoredJobCalls: 0,
+    rejected: {} as Record<string, number>,
+    dropped: {} as Record<string, number>,
+  };
+
+  const queue: QueueItem[] = [];
+  let inflight: QueueItem[] = [];
+  let queuedBytes = 0;
+  let seq = 0;
+  let running = false;
+  let drainAll = false;
+  let closed = false;
+  let overflowing = false;
+  let shutdownPromise: Promise<void> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let immediate: ReturnType<typeof setImmediate> | undefined;
+  const waiters: Waiter[] = [];
+  const pendingUpdates = new Set<Promise<void>>();
+  const runs = new Set<RunState>();
+
+  function report(error: ActivityError, entry?: Partial<ActivityEntry>): void {
+    if (onError === undefined) return;
+    try {
+      onError(error, entry);
+    } catch {
+      // A throwing handler must not turn into a throw inside record().
+    }
+  }
+
+  function bump(map: Record<string, number>, key: string, by = 1): void {
+    map[key] = (map[key] ?? 0) + by;
+  }
+
+  function reject(error: ActivityError, silent = false): void {
+    bump(counters.rejected, error.code);
+    if (!silent) report(error);
+  }
+
+  // --- retryable --------------------------------------------------------------------------------
+
+  function isRetryable(type: ActivityType, name: string): boolean {
+    if (typeof name !== 'string') return false;
+    if (type === 'BACKGROUND_JOB') {
+      const jobs = catalog?.jobs;
+      return (
+        retryableJobs.has(name) ||
+        (jobs !== undefined && Object.hasOwn(jobs, name) && jobs[name]?.retryable === true)
+      );
+    }
+    if (type === 'WEBHOOK') {
+      const hooks = catalog?.webhooks;
+      return (
+        retryableProviders.has(name) ||
+        (hooks !== undefined && Object.hasOwn(hooks, name) && hooks[name]?.retryable === true)
+      );
+    }
+    return false;
+  }
+
+  // --- building ---------------------------------------------------------------------------------
+
+  /** Builds the candidate entry from host input, the async context and defaults. May throw. */
+  function build(raw: unknown, status?: ActivityStatus): Record<string, unknown> {
+    if (!isObject(raw)) {
+      throw new ActivityError('INVALID_EVENT', `input: expected an object, got ${describe(raw)}`, {
+        field: 'input',
+      });
+    }
+    const input = raw as Partial<RecordInput>;
+    const ctx: ActivityContext | undefined = currentContext();
+    const now = clock();
+    const orgId = input.orgId ?? ctx?.orgId ?? options.defaultOrgId;
+    if (orgId === undefined || orgId === '') {
+      throw new ActivityError(
+        'INVALID_EVENT',
+        'orgId: is required — pass orgId, run inside activity.withContext({ orgId }, fn), or set defaultOrgId',
+        { field: 'orgId' },
+      );
+    }
+    const type = input.type;
+    let changes = input.changes;
+    if (changes === undefined && (input.before !== undefined || input.after !== undefined)) {
+      changes = diffObjects(input.before, input.after);
+    }
+    const webhook = input.webhook;
+    let idempotencyKey = input.idempotencyKey;
+    if (idempotencyKey === undefined && isObject(webhook)) {
+      // The provider's event id is the natural key: a redelivered webhook is stored once.
+      const { provider, eventId } = webhook;
+      if (typeof provider === 'string' && typeof eventId === 'string' && eventId !== '') {
+        idempotencyKey = `${provider}:${eventId}`;
+      }
+    }
+    let retryable: boolean | undefined;
+    let retriggerUrl: string | undefined;
+    if (type === 'BACKGROUND_JOB' && typeof input.action === 'string') {
+      retryable = isRetryable(type, input.action);
+      const jobs = catalog?.jobs;
+      if (jobs !== undefined && Object.hasOwn(jobs, input.action))
+        retriggerUrl = jobs[input.action]?.retriggerUrl;
+    } else if (type === 'WEBHOOK' && isObject(webhook) && typeof webhook.provider === 'string') {
+      retryable = isRetryable(type, webhook.provider);
+    }
+    let summary = input.summary;
+    if (summary === undefined && Array.isArray(changes) && changes.length > 0)
+      summary = summarizeChanges(changes);
+    return compact({
+      id: input.id ?? newEntryId(),
+      orgId,
+      occurredAt: toIso(input.occurredAt, now, 'occurredAt'),
+      recordedAt: now.toISOString(),
+      schemaVersion: SCHEMA_VERSION,
+      type,
+      status: input.status ?? status ?? 'SUCCESS',
+      actor: input.actor ?? ctx?.actor ?? SYSTEM_ACTOR,
+      action: input.action,
+      entity: input.entity,
+      summary,
+      changes,
+      metadata: input.metadata,
+      error: input.error === undefined ? undefined : toErrorInfo(input.error),
+      webhook,
+      correlationId: input.correlationId ?? ctx?.correlationId,
+      parentId: input.parentId ?? ctx?.parentId,
+      retryOf: input.retryOf,
+      idempotencyKey,
+      context: input.context ?? ctx?.context,
+      retryable,
+      retriggerUrl,
+    });
+  }
+
+  /** Validates and redacts a candidate. Throws ActivityError. */
+  function finish(candidate: Record<string, unknown>): { entry: ActivityEntry; bytes: number } {
+    const { entry, bytes } = validateEntry(candidate, limits);
+    return { entry: redactor.entry(entry), bytes };
+  }
+
+  // --- queue and writer -------------------------------------------------------------------------
+
+  function lowestUnsettled(): number {
+    return inflight[0]?.seq ?? queue[0]?.seq ?? Number.POSITIVE_INFINITY;
+  }
+
+  function notifyWaiters(): void {
+    const low = lowestUnsettled();
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const waiter = waiters[i];
+      if (waiter !== undefined && waiter.target < low) {
+        waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  function armTimer(): void {
+    if (timer !== undefined || queue.length === 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      drainAll = true;
+      void pump();
+    }, flushIntervalMs);
+    // The interval timer alone must not keep the host process alive; shutdown() flushes explicitly.
+    timer.unref?.();
+  }
+
+  function scheduleDrain(): void {
+    if (immediate !== undefined || running) return;
+    // Never call the store synchronously inside record(): the write starts on the next turn.
+    immediate = setImmediate(() => {
+      immediate = undefined;
+      void pump();
+    });
+  }
+
+  function overflowError(message: string): ActivityError {
+    return new ActivityError(
+      'QUEUE_FULL',
+      `queue full (${maxQueueBytes} bytes, policy ${overflow}): ${message}`,
+      {
+        field: 'maxQueueBytes',
+      },
+    );
+  }
+
+  function dropForOverflow(item: QueueItem, error: ActivityError): void {
+    bump(counters.dropped, 'queue_full');
+    // Marked taken so job updates stop folding into an entry that left the queue.
+    item.taken = true;
+    item.settle?.(false, error);
+    // Reported once per overflow episode; every drop is counted in stats().dropped.queue_full.
+    if (!overflowing) {
+      overflowing = true;
+      report(error, item.entry);
+    }
+  }
+
+  /** Puts an accepted entry on the queue, applying the overflow policy. False when it was refused. */
+  function enqueue(item: QueueItem): boolean {
+    if (queuedBytes + item.bytes > maxQueueBytes) {
+      if (overflow === 'drop-oldest') {
+        const error = overflowError('oldest queued entry dropped');
+        while (queue.length > 0 && queuedBytes + item.bytes > maxQueueBytes) {
+          const oldest = queue.shift() as QueueItem;
+          queuedBytes -= oldest.bytes;
+          dropForOverflow(oldest, error);
+        }
+        notifyWaiters();
+      }
+      if (queuedBytes + item.bytes > maxQueueBytes) {
+        dropForOverflow(item, overflowError('new entry refused'));
+        return false;
+      }
+    }
+    seq += 1;
+    item.seq = seq;
+    queue.push(item);
+    queuedBytes += item.bytes;
+    counters.recorded += 1;
+    if (queue.length >= batchSize) scheduleDrain();
+    else armTimer();
+    return true;
+  }
+
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  /** Full jitter: uniform in [0, min(max, base · 2^(attempt−1))]. */
+  function backoff(attempt: number): number {
+    return Math.random() * Math.min(retryMaxMs, retryBaseMs * 2 ** (attempt - 1));
+  }
+
+  function committed(items: QueueItem[], result: AppendResult | undefined): void {
+    const inserted = typeof result?.inserted === 'number' ? result.inserted : items.length;
+    const duplicates = typeof result?.duplicates === 'number' ? result.duplicates : 0;
+    counters.persisted += inserted;
+    counters.duplicates += duplicates;
+    overflowing = false;
+    for (const item of items) item.settle?.(true);
+  }
+
+  function dropFailed(items: QueueItem[], cause: unknown): void {
+    bump(counters.dropped, 'store_failed', items.length);
+    for (const item of items) {
+      const error = new ActivityError(
+        'STORE_FAILED',
+        `store.append failed (${toErrorInfo(cause).message}); entry ${item.entry.id} dropped after ${maxRetries} retries`,
+        { cause },
+      );
+      item.settle?.(false, error);
+      report(error, item.entry);
+    }
+  }
+
+  async function append(items: QueueItem[]): Promise<AppendResult> {
+    return store.append(items.map((item) => item.entry));
+  }
+
+  /** Writes a batch: retries with backoff, then bisects to isolate entries the store keeps refusing. */
+  async function writeBatch(items: QueueItem[]): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        committed(items, await append(items));
+        return;
+      } catch (error) {
+        lastError = error;
+        if (attempt >= maxRetries) break;
+        counters.retried += 1;
+        await sleep(backoff(attempt + 1));
+      }
+    }
+    if (items.length === 1) dropFailed(items, lastError);
+    else await bisect(items);
+  }
+
+  // Halves get one attempt each: the whole batch already spent its retries on transient failures.
+  async function bisect(items: QueueItem[]): Promise<void> {
+    const middle = Math.ceil(items.length / 2);
+    for (const half of [items.slice(0, middle), items.slice(middle)]) {
+      try {
+        committed(half, await append(half));
+      } catch (error) {
+        if (half.length === 1) dropFailed(half, error);
+        else await bisect(half);
+      }
+    }
+  }
+
+  async function pump(): Promise<void> {
+    if (running) return;
+    running = true;
+    try {
+      while (queue.length > 0 && (drainAll || queue.length >= batchSize)) {
+        const batch = queue.splice(0, batchSize);
+        for (const item of batch) item.taken = true;
+        inflight = batch;
+        try {
+          await writeBatch(batch);
+        } catch (error) {
+          // writeBatch catches store errors; this guards against a bug losing the batch silently.
+          dropFailed(batch, error);
+        }
+        inflight = [];
+        for (const item of batch) queuedBytes -= item.bytes;
+        notifyWaiters();
+      }
+      if (queue.length === 0) drainAll = false;
+    } finally {
+      running = false;
+    }
+    notifyWaiters();
+    armTimer();
+  }
+
+  // --- record -----------------------------------------------------------------------------------
+
+  function submit(
+    make: () => Record<string, unknown>,
+    settle?: (ok: boolean, error?: ActivityError) => void,
+  ): { id: string; item: QueueItem } | ActivityError {
+    try {
+      if (closed) {
+        return new ActivityError('SHUTDOWN', 'record() after shutdown(): the entry was not accepted');
+      }
+      const { entry, bytes } = finish(make());
+      const item: QueueItem = { entry, bytes, seq: 0, taken: false, settle };
+      if (!enqueue(item)) return overflowError('entry refused');
+      return { id: entry.id, item };
+    } catch (error) {
+      return asActivityError(error);
+    }
+  }
+
+  function recordWith(make: () => Record<string, unknown>): string | undefined {
+    const result = submit(make);
+    if (result instanceof ActivityError) {
+      // QUEUE_FULL was already counted under dropped.queue_full.
+      if (result.code !== 'QUEUE_FULL') reject(result);
+      return undefined;
+    }
+    return result.id;
+  }
+
+  function record(input: RecordInput): string | undefined {
+    return recordWith(() => build(input));
+  }
+
+  function recordDurable(input: RecordInput): Promise<ActivityEntry> {
+    return new Promise<ActivityEntry>((resolve, rejectPromise) => {
+      let entry: ActivityEntry | undefined;
+      const result = submit(
+        () => build(input),
+        (ok, error) => {
+          if (ok && entry !== undefined) resolve(entry);
+          else rejectPromise(error ?? new ActivityError('DROPPED', 'entry was dropped before it was stored'));
+        },
+      );
+      if (result instanceof ActivityError) {
+        if (result.code !== 'QUEUE_FULL') reject(result, true);
+        rejectPromise(result);
+        return;
+      }
+      entry = result.item.entry;
+      // A caller awaiting durability should not wait for the interval.
+      scheduleDrain();
+      drainAll = true;
+    });
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------
+
+  function userAction(input: UserActionInput<CatalogDefinition>): string | undefined {
+    return recordWith(() => build({ ...(input as object), type: 'USER_ACTION' }));
+  }
+
+  function system(input: SystemInput<CatalogDefinition>): string | undefined {
+    return recordWith(() => build({ ...(input as object), type: 'SYSTEM_EVENT' }));
+  }
+
+  function webhook(input: WebhookInput<CatalogDefinition>): string | undefined {
+    return recordWith(() => {
+      if (!isObject(input)) {
+        throw new ActivityError('INVALID_EVENT', `input: expected an object, got ${describe(input)}`, {
+          field: 'input',
+        });
+      }
+      const {
+        provider,
+        eventType,
+        direction,
+        eventId,
+        url,
+        request,
+        response,
+        statusCode,
+        durationMs,
+        ...base
+      } = input;
+      const hooks = catalog?.webhooks;
+      const label =
+        typeof provider === 'string' && hooks !== undefined && Object.hasOwn(hooks, provider)
+          ? hooks[provider]?.label
+          : undefined;
+      return build({
+        ...base,
+        type: 'WEBHOOK',
+        action: eventType,
+        status: base.status ?? (typeof statusCode === 'number' && statusCode >= 400 ? 'FAILED' : 'SUCCESS'),
+        actor: base.actor ?? { kind: 'external', id: provider, name: label ?? provider },
+        webhook: compact({
+          direction: direction ?? 'in',
+          provider,
+          eventType,
+          eventId,
+          url,
+          request,
+          response,
+          statusCode,
+          durationMs,
+        }),
+      });
+    });
+  }
+
+  // --- jobs -------------------------------------------------------------------------------------
+
+  function track(promise: Promise<void>): Promise<void> {
+    pendingUpdates.add(promise);
+    void promise.finally(() => pendingUpdates.delete(promise));
+    return promise;
+  }
+
+  /** Applies `updateJob` with the same retry policy as appends. Never rejects. */
+  async function updateWithRetry(state: RunState, update: JobUpdate): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ok = await store.updateJob(state.orgId, state.id, update);
+        if (!ok) {
+          bump(counters.dropped, 'job_update_refused');
+          report(
+            new ActivityError(
+              'DROPPED',
+              `store.updateJob refused the update of job ${state.id}: missing or already final`,
+            ),
+            state.entry,
+          );
+        }
+        return;
+      } catch (error) {
+        lastError = error;
+        if (attempt >= maxRetries) break;
+        counters.retried += 1;
+        await sleep(backoff(attempt + 1));
+      }
+    }
+    bump(counters.dropped, 'store_failed');
+    report(
+      new ActivityError(
+        'STORE_FAILED',
+        `store.updateJob failed for job ${state.id}: ${toErrorInfo(lastError).message}`,
+        {
+          cause: lastError,
+        },
+      ),
+      state.entry,
+    );
+  }
+
+  /**
+   * Validates and redacts an update against the run's entry, then folds it into the queued insert
+   * when the writer has not taken it yet, or chains it after the insert's commit otherwise, so an
+   * update never reaches the store before the row it updates.
+   */
+  function applyUpdate(state: RunState, raw: JobUpdate, final: boolean): Promise<void> {
+    const base = state.entry;
+    if (base === undefined) return Promise.resolve();
+    let update: JobUpdate = raw;
+    let merged: ActivityEntry;
+    let bytes: number;
+    try {
+      const candidate = compact({
+        ...base,
+        ...compact({ ...raw }),
+        metadata: raw.metadata === undefined ? base.metadata : { ...base.metadata, ...raw.metadata },
+      });
+      ({ entry: merged, bytes } = finish(candidate));
+    } catch (error) {
+      reject(asActivityError(error));
+      if (!final) return Promise.resolve();
+      // The final status must land even when its metadata or error cannot be stored.
+      update = compact({
+        status: raw.status,
+        completedAt: raw.completedAt,
+        durationMs: raw.durationMs,
+        progress: raw.progress,
+      });
+      try {
+        ({ entry: merged, bytes } = finish(compact({ ...base, ...update })));
+      } catch {
+        return Promise.resolve();
+      }
+    }
+    const clean: JobUpdate = compact({
+      status: update.status,
+      progress: update.progress === undefined ? undefined : merged.progress,
+      metadata: update.metadata === undefined ? undefined : merged.metadata,
+      error: update.error === undefined ? undefined : merged.error,
+      summary: update.summary === undefined ? undefined : merged.summary,
+      completedAt: update.completedAt,
+      durationMs: update.durationMs,
+    });
+    state.entry = merged;
+    const item = state.item;
+    if (item !== undefined && !item.taken) {
+      queuedBytes += bytes - item.bytes;
+      item.bytes = bytes;
+      item.entry = merged;
+      if (final) {
+        // The caller may await the final state: write it now rather than after the interval.
+        drainAll = true;
+        scheduleDrain();
+      }
+      return state.committed.then(() => undefined);
+    }
+    state.chain = state.chain.then(async () => {
+      if (await state.committed) await updateWithRetry(state, clean);
+      else {
+        bump(counters.dropped, 'job_update_lost');
+        report(
+          new ActivityError('DROPPED', `job ${state.id}: update lost because its entry was never stored`),
+          state.entry,
+        );
+      }
+    });
+    return track(state.chain);
+  }
+
+  function makeRun(state: RunState): TypedJobRun {
+    const sendProgress = (): void => {
+      const progress = state.pendingProgress;
+      if (progress === undefined || state.finished) return;
+      state.pendingProgress = undefined;
+      state.lastProgressAt = clock().getTime();
+      void applyUpdate(state, { progress }, false);
+    };
+    const ignored = (): Promise<void> => {
+      counters.ignoredJobCalls += 1;
+      return Promise.resolve();
+    };
+    const end = (status: ActivityStatus, extra: JobUpdate): Promise<void> => {
+      if (state.finished) return ignored();
+      state.finished = true;
+      runs.delete(state);
+      if (state.progressTimer !== undefined) clearTimeout(state.progressTimer);
+      state.progressTimer = undefined;
+      const now = clock();
+      const update: JobUpdate = compact({
+        ...extra,
+        status,
+        progress: state.pendingProgress,
+        completedAt: now.toISOString(),
+        durationMs: Math.max(0, now.getTime() - state.startedAt),
+      });
+      state.pendingProgress = undefined;
+      return applyUpdate(state, update, true);
+    };
+    return {
+      id: state.id,
+      orgId: state.orgId,
+      get finished() {
+        return state.finished;
+      },
+      progress(processed: number, total?: number): void {
+        if (state.finished) {
+          counters.ignoredJobCalls += 1;
+          return;
+        }
+        if (typeof processed !== 'number' || !Number.isFinite(processed) || processed < 0) {
+          reject(
+            new ActivityError(
+              'INVALID_EVENT',
+              `progress.processed: must be a non-negative number, got ${safeString(processed)}`,
+              {
+                field: 'progress.processed',
+              },
+            ),
+          );
+          return;
+        }
+        if (total !== undefined) state.total = total;
+        state.pendingProgress = compact({ processed, total: state.total });
+        const elapsed = clock().getTime() - state.lastProgressAt;
+        if (elapsed >= progressIntervalMs) sendProgress();
+        else if (state.progressTimer === undefined) {
+          // Trailing write, so the latest progress is stored even when the loop stops calling.
+          state.progressTimer = setTimeout(() => {
+            state.progressTimer = undefined;
+            sendProgress();
+          }, progressIntervalMs - elapsed);
+          state.progressTimer.unref?.();
+        }
+      },
+      succeed(metadata?: Record<string, unknown>): Promise<void> {
+        return end('SUCCESS', { metadata });
+      },
+      warn(message: string, metadata?: Record<string, unknown>): Promise<void> {
+        return end('WARNING', {
+          summary: typeof message === 'string' ? message : safeString(message),
+          metadata,
+        });
+      },
+      fail(error: unknown, metadata?: Record<string, unknown>): Promise<void> {
+        return end('FAILED', { error: toErrorInfo(error), metadata });
+      },
+    };
+  }
+
+  function startJob(
+    name: string,
+    jobOptions?: JobOptions,
+  ): { run: TypedJobRun; correlationId: string | undefined } {
+    let resolveCommitted: (ok: boolean) => void = () => undefined;
+    const state: RunState = {
+      id: '',
+      orgId: '',
+      entry: undefined,
+      item: undefined,
+      committed: new Promise<boolean>((resolve) => {
+        resolveCommitted = resolve;
+      }),
+      chain: Promise.resolve(),
+      finished: false,
+      startedAt: clock().getTime(),
+      total: undefined,
+      lastProgressAt: 0,
+      pendingProgress: undefined,
+      progressTimer: undefined,
+    };
+    const result = submit(
+      () => {
+        const opts: JobOptions = isObject(jobOptions) ? jobOptions : {};
+        const { total, ...rest } = opts;
+        if (total !== undefined && (typeof total !== 'number' || !Number.isFinite(total) || total < 0)) {
+          throw new ActivityError(
+            'INVALID_EVENT',
+            `total: must be a non-negative number, got ${safeString(total)}`,
+            {
+              field: 'total',
+            },
+          );
+        }
+        state.total = total;
+        const id = typeof rest.id === 'string' && rest.id !== '' ? rest.id : newEntryId();
+        const candidate = build(
+          {
+            ...rest,
+            id,
+            type: 'BACKGROUND_JOB',
+            action: name,
+            // A job is run by the system unless told otherwise; who triggered it stays in the context.
+            actor: rest.actor ?? SYSTEM_ACTOR,
+            // The run groups its own entries: children inherit this correlation id.
+            correlationId: rest.correlationId ?? currentContext()?.correlationId ?? id,
+          },
+          'IN_PROGRESS',
+        );
+        candidate.status = 'IN_PROGRESS';
+        candidate.progress = { processed: 0, ...(total === undefined ? {} : { total }) };
+        return candidate;
+      },
+      (ok) => resolveCommitted(ok),
+    );
+    if (result instanceof ActivityError) {
+      if (result.code !== 'QUEUE_FULL') reject(result);
+      resolveCommitted(false);
+      // A run that could not start still honours the JobRun contract; its calls do nothing.
+      state.finished = true;
+      state.id = newEntryId();
+      return { run: makeRun(state), correlationId: undefined };
+    }
+    state.id = result.id;
+    state.orgId = result.item.entry.orgId;
+    state.entry = result.item.entry;
+    state.item = result.item;
+    void state.committed.then(() => {
+      state.item = undefined;
+    });
+    runs.add(state);
+    return { run: makeRun(state), correlationId: result.item.entry.correlationId };
+  }
+
+  function job(name: string, jobOptions?: JobOptions): TypedJobRun {
+    return startJob(name, jobOptions).run;
+  }
+
+  async function runJob<T>(
+    name: string,
+    jobOptions: JobOptions | undefined,
+    fn: (run: TypedJobRun) => Promise<T>,
+  ): Promise<T> {
+    const { run, correlationId } = startJob(name, jobOptions);
+    const scope: ActivityContext = { parentId: run.id, correlationId };
+    if (run.orgId !== '') scope.orgId = run.orgId;
+    return withContext(scope, async () => {
+      try {
+        const value = await fn(run);
+        if (!run.finished) await run.succeed();
+        return value;
+      } catch (error) {
+        if (!run.finished) await run.fail(error);
+        throw error;
+      }
+    });
+  }
+
+  // --- lifecycle --------------------------------------------------------------------------------
+
+  async function flush(): Promise<void> {
+    const target = seq;
+    const updates = [...pendingUpdates];
+    if (lowestUnsettled() <= target) {
+      const done = new Promise<void>((resolve) => waiters.push({ target, resolve }));
+      drainAll = true;
+      void pump();
+      await done;
+    }
+    await Promise.allSettled(updates);
+    // Updates chained while the inserts above were committing belong to what was queued at call time.
+    await Promise.allSettled([...pendingUpdates]);
+  }
+
+  function shutdown(): Promise<void> {
+    if (shutdownPromise !== undefined) return shutdownPromise;
+    closed = true;
+    shutdownPromise = (async () => {
+      await flush();
+      if (timer !== undefined) clearTimeout(timer);
+      if (immediate !== undefined) clearImmediate(immediate);
+      timer = undefined;
+      immediate = undefined;
+      for (const state of runs) {
+        if (state.progressTimer !== undefined) clearTimeout(state.progressTimer);
+        state.progressTimer = undefined;
+      }
+      try {
+        await store.flush?.();
+      } catch (error) {
+        report(
+          new ActivityError('STORE_FAILED', `store.flush failed: ${toErrorInfo(error).message}`, {
+            cause: error,
+          }),
+        );
+      }
+    })();
+    return shutdownPromise;
+  }
+
+  function stats(): ActivityStats {
+    return {
+      recorded: counters.recorded,
+      persisted: counters.persisted,
+      duplicates: counters.duplicates,
+      rejected: { ...counters.rejected },
+      dropped: { ...counters.dropped },
+      retried: counters.retried,
+      ignoredJobCalls: counters.ignoredJobCalls,
+      queuedEntries: queue.length + inflight.length,
+      queuedBytes,
+    };
+  }
+
+  const activity = {
+    record,
+    recordDurable,
+    userAction,
+    webhook,
+    system,
+    job,
+    runJob,
+    withContext,
+    currentContext,
+    flush,
+    shutdown,
+    stats,
+    isRetryable: (type: ActivityType, name: string) =>
+      ACTIVITY_TYPES.includes(type) && isRetryable(type, name),
+    store,
+    catalog,
+  };
+  // The implementation is untyped (it must survive any runtime input); the catalog types its surface.
+  return activity as unknown as Activity<C>;
+}
+
+/** Error codes `record()` can count under `stats().rejected`. */
+export type RejectionCode = Extract<ActivityErrorCode, 'INVALID_EVENT' | 'EVENT_TOO_LARGE' | 'SHUTDOWN'>;
