@@ -1,0 +1,134 @@
+import { QueryClient, useQuery } from '@tanstack/react-query';
+import type { Locale } from 'date-fns';
+import { createContext, type ReactNode, useContext, useMemo, useState } from 'react';
+import { labelsFromCatalog } from './format.js';
+import { type ActivityStrings, type DeepPartial, mergeStrings } from './strings.js';
+import type { ActivityLabels, ActivityQueryClient } from './types.js';
+
+/** What every hook and component reads from {@link ActivityProvider}. */
+export interface ActivityContextValue {
+  client: ActivityQueryClient;
+  queryClient: QueryClient;
+  strings: ActivityStrings;
+  labels: ActivityLabels;
+  locale?: Locale | undefined;
+  timeZone?: string | undefined;
+  /** `data-theme` put on every themed surface, portals included. */
+  theme: ActivityTheme;
+}
+
+/** Colour scheme: follow the OS (`system`) or force one. */
+export type ActivityTheme = 'light' | 'dark' | 'system';
+
+const ActivityContext = createContext<ActivityContextValue | null>(null);
+
+/** Props of {@link ActivityProvider}. */
+export interface ActivityProviderProps {
+  /** The query client, usually `createActivityClient({ baseUrl })` from `@activity/sdk/client`. */
+  client: ActivityQueryClient;
+  /** Share the host's react-query cache; a private one is created when omitted. */
+  queryClient?: QueryClient | undefined;
+  /** Entity type and action labels; merged over what `client.catalog()` returns. */
+  labels?: ActivityLabels | undefined;
+  /** Overrides for any visible string. */
+  strings?: DeepPartial<ActivityStrings> | undefined;
+  /** date-fns locale for relative times and dates. */
+  locale?: Locale | undefined;
+  /** IANA time zone for displayed times and custom ranges. @default the browser's */
+  timeZone?: string | undefined;
+  /** Colour scheme of the components (and their popovers and drawer). @default 'system' */
+  theme?: ActivityTheme | undefined;
+  children?: ReactNode;
+}
+
+function createDefaultQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: { queries: { staleTime: 15_000, retry: 1, refetchOnWindowFocus: false } },
+  });
+}
+
+/**
+ * Gives the components and hooks their client, cache, strings and locale. Hooks pass this cache to
+ * react-query explicitly, so a host's own `QueryClientProvider` is left untouched.
+ * @example <ActivityProvider client={createActivityClient({ baseUrl: '/api/activity' })}><ActivityLog /></ActivityProvider>
+ */
+export function ActivityProvider(props: ActivityProviderProps): ReactNode {
+  const [ownQueryClient] = useState(createDefaultQueryClient);
+  const queryClient = props.queryClient ?? ownQueryClient;
+  const { client } = props;
+  const catalog = useQuery(
+    {
+      queryKey: ['activity', 'catalog'],
+      queryFn: () => (client.catalog ? client.catalog() : Promise.resolve(null)),
+      staleTime: Number.POSITIVE_INFINITY,
+      retry: false,
+    },
+    queryClient,
+  );
+  const strings = useMemo(() => mergeStrings(props.strings), [props.strings]);
+  const labels = useMemo<ActivityLabels>(() => {
+    const fromCatalog = labelsFromCatalog(catalog.data);
+    return {
+      entityTypes: { ...fromCatalog.entityTypes, ...props.labels?.entityTypes },
+      actions: { ...fromCatalog.actions, ...props.labels?.actions },
+    };
+  }, [catalog.data, props.labels]);
+  const value = useMemo<ActivityContextValue>(
+    () => ({
+      client,
+      queryClient,
+      strings,
+      labels,
+      locale: props.locale,
+      timeZone: props.timeZone,
+      theme: props.theme ?? 'system',
+    }),
+    [client, queryClient, strings, labels, props.locale, props.timeZone, props.theme],
+  );
+  return <ActivityContext.Provider value={value}>{props.children}</ActivityContext.Provider>;
+}
+
+/** The provider's value; throws a clear error outside {@link ActivityProvider}. */
+export function useActivityContext(): ActivityContextValue {
+  const value = useContext(ActivityContext);
+  if (!value) throw new Error('@activity/react: wrap your components in <ActivityProvider client={…}>.');
+  return value;
+}
+
+/** The query client given to {@link ActivityProvider}. */
+export function useActivityClient(): ActivityQueryClient {
+  return useActivityContext().client;
+}
+
+/** The merged visible strings. */
+export function useActivityStrings(): ActivityStrings {
+  return useActivityContext().strings;
+}
+
+/** Props of {@link ActivityScope}. */
+export interface ActivityScopeProps {
+  strings?: DeepPartial<ActivityStrings> | undefined;
+  locale?: Locale | undefined;
+  timeZone?: string | undefined;
+  theme?: ActivityTheme | undefined;
+  children?: ReactNode;
+}
+
+/** Overrides strings, locale, time zone or theme for a subtree, keeping the provider's client and cache. */
+export function ActivityScope({ strings, locale, timeZone, theme, children }: ActivityScopeProps): ReactNode {
+  const parent = useActivityContext();
+  const value = useMemo<ActivityContextValue>(() => {
+    if (!strings && !locale && !timeZone && !theme) return parent;
+    const merged = strings
+      ? mergeStrings({ ...parent.strings, ...strings } as DeepPartial<ActivityStrings>)
+      : parent.strings;
+    return {
+      ...parent,
+      strings: merged,
+      locale: locale ?? parent.locale,
+      timeZone: timeZone ?? parent.timeZone,
+      theme: theme ?? parent.theme,
+    };
+  }, [parent, strings, locale, timeZone, theme]);
+  return <ActivityContext.Provider value={value}>{children}</ActivityContext.Provider>;
+}

@@ -1,0 +1,149 @@
+import { enUS, fr } from 'date-fns/locale';
+import { describe, expect, it } from 'vitest';
+import {
+  actionLabel,
+  dayInZone,
+  eventLabel,
+  formatBytes,
+  formatDuration,
+  formatExact,
+  formatRelative,
+  formatValue,
+  labelsFromCatalog,
+  prettyJson,
+  safeHref,
+  startOfDayInZone,
+} from './format.js';
+
+const now = new Date('2026-03-10T12:00:00Z');
+
+describe('formatRelative', () => {
+  it('says "2 minutes ago"', () => {
+    expect(formatRelative('2026-03-10T11:58:00Z', now)).toBe('2 minutes ago');
+  });
+  it('uses the given locale', () => {
+    expect(formatRelative('2026-03-10T11:00:00Z', now, fr)).toBe('il y a 1 heure');
+  });
+  it('never says "in …" for a slightly future timestamp (clock skew)', () => {
+    expect(formatRelative('2026-03-10T12:00:05Z', now)).toBe('0 seconds ago');
+  });
+});
+
+describe('formatExact', () => {
+  it('shows the time in the requested time zone', () => {
+    const text = formatExact('2026-03-10T12:00:00Z', { timeZone: 'America/New_York', locale: enUS });
+    expect(text).toContain('8:00:00');
+    expect(text).toMatch(/EDT|GMT-4/);
+  });
+});
+
+describe('time zones', () => {
+  it('finds midnight of a day in a zone, across a DST change', () => {
+    expect(startOfDayInZone('2026-03-08', 'America/New_York').toISOString()).toBe('2026-03-08T05:00:00.000Z');
+    expect(startOfDayInZone('2026-03-09', 'America/New_York').toISOString()).toBe('2026-03-09T04:00:00.000Z');
+    expect(startOfDayInZone('2026-03-09', 'Asia/Tokyo').toISOString()).toBe('2026-03-08T15:00:00.000Z');
+  });
+  it('names the day of an instant in a zone', () => {
+    expect(dayInZone('2026-03-09T02:00:00Z', 'America/Los_Angeles')).toBe('2026-03-08');
+    expect(dayInZone('2026-03-09T02:00:00Z', 'Europe/Paris')).toBe('2026-03-09');
+  });
+  it('rejects a malformed day', () => {
+    expect(() => startOfDayInZone('03/09/2026', 'UTC')).toThrow(RangeError);
+  });
+});
+
+describe('safeHref', () => {
+  it.each([
+    ['/contacts/1', '/contacts/1'],
+    ['contacts/1', 'contacts/1'],
+    ['https://app.example.com/c/1', 'https://app.example.com/c/1'],
+    ['HTTP://x.test', 'HTTP://x.test'],
+    ['?q=1', '?q=1'],
+  ])('accepts %s', (input, expected) => {
+    expect(safeHref(input)).toBe(expected);
+  });
+  it.each([
+    'javascript:alert(1)',
+    ' JavaScript:alert(1)',
+    'java\tscript:alert(1)',
+    'java\nscript:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    'vbscript:msgbox',
+    'file:///etc/passwd',
+    '\\\\evil.example',
+    '',
+  ])('rejects %j', (input) => {
+    expect(safeHref(input)).toBeUndefined();
+  });
+  it('rejects non-strings', () => {
+    expect(safeHref(undefined)).toBeUndefined();
+    expect(safeHref(null)).toBeUndefined();
+  });
+});
+
+describe('labels', () => {
+  it('humanises dotted user actions and keeps job names and webhook events raw', () => {
+    expect(actionLabel({ action: 'contact.tags_added', type: 'USER_ACTION' })).toBe('Contact tags added');
+    expect(actionLabel({ action: 'PROCESS_RELEASE_PAYMENTS', type: 'BACKGROUND_JOB' })).toBe(
+      'PROCESS_RELEASE_PAYMENTS',
+    );
+    expect(actionLabel({ action: 'payment_intent.succeeded', type: 'WEBHOOK' })).toBe(
+      'payment_intent.succeeded',
+    );
+  });
+  it('prefers catalog labels', () => {
+    expect(
+      actionLabel(
+        { action: 'release.promoted', type: 'USER_ACTION' },
+        { actions: { 'release.promoted': 'Release promoted to PENDING' } },
+      ),
+    ).toBe('Release promoted to PENDING');
+  });
+  it('builds the Event column as action · entity label', () => {
+    const e = {
+      action: 'contact.updated',
+      type: 'USER_ACTION' as const,
+      entity: { type: 'contact', id: 'c1', label: 'Alex Chen' },
+    };
+    expect(eventLabel(e as Parameters<typeof eventLabel>[0])).toBe('Contact updated · Alex Chen');
+  });
+  it('reads the SDK catalog labels shape', () => {
+    const labels = labelsFromCatalog({
+      entityTypes: [{ value: 'contact', label: 'Contact', plural: 'Contacts' }],
+      actions: { 'contact.updated': 'Contact updated' },
+      jobs: [],
+    });
+    expect(labels).toEqual({
+      entityTypes: { contact: 'Contact' },
+      actions: { 'contact.updated': 'Contact updated' },
+    });
+    expect(labelsFromCatalog(null)).toEqual({});
+    expect(labelsFromCatalog({ entityTypes: { release: { label: 'Release' } } })).toEqual({
+      entityTypes: { release: 'Release' },
+    });
+  });
+});
+
+describe('values', () => {
+  it('formats values for diff cells', () => {
+    expect(formatValue(undefined)).toBe('—');
+    expect(formatValue(null)).toBe('null');
+    expect(formatValue('')).toBe('""');
+    expect(formatValue(12)).toBe('12');
+    expect(formatValue({ a: [1] })).toBe('{"a":[1]}');
+  });
+  it('pretty-prints JSON bodies, including JSON inside a string', () => {
+    expect(prettyJson('{"a":1}')).toBe('{\n  "a": 1\n}');
+    expect(prettyJson({ b: true })).toBe('{\n  "b": true\n}');
+    expect(prettyJson('plain text')).toBe('plain text');
+    expect(prettyJson('{broken')).toBe('{broken');
+  });
+  it('formats bytes and durations', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(5 * 1024 * 1024)).toBe('5.0 MB');
+    expect(formatDuration(450)).toBe('450 ms');
+    expect(formatDuration(4200)).toBe('4.2 s');
+    expect(formatDuration(185_000)).toBe('3 min 5 s');
+  });
+});

@@ -1,0 +1,236 @@
+import type { ActivityEntry } from '@activity/sdk/client';
+import { formatDistanceStrict, type Locale } from 'date-fns';
+import type { ActivityLabels } from './types.js';
+
+/** "2 minutes ago"; relative to `now` so the table can re-render on a shared clock. */
+export function formatRelative(iso: string, now: Date, locale?: Locale): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  // A clock skew of a few seconds must not print "in 3 seconds" for an entry that just happened.
+  const at = date.getTime() > now.getTime() ? now : date;
+  return formatDistanceStrict(at, now, { addSuffix: true, ...(locale ? { locale } : {}) });
+}
+
+/** Exact date and time in the viewer's (or the given) time zone, with the zone named. */
+export function formatExact(
+  iso: string,
+  options: { locale?: Locale | undefined; timeZone?: string | undefined } = {},
+): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(options.locale?.code ?? 'en-US', {
+    dateStyle: 'medium',
+    timeStyle: 'long',
+    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+  }).format(date);
+}
+
+/** Short date and time for histogram bars and chips. */
+export function formatShort(
+  iso: string,
+  options: { locale?: Locale | undefined; timeZone?: string | undefined } = {},
+): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(options.locale?.code ?? 'en-US', {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+  }).format(date);
+}
+
+/** Offset of `timeZone` from UTC at `date`, in minutes (positive east of Greenwich). */
+export function timeZoneOffsetMinutes(date: Date, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(date);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  return Math.round((asUtc - Math.floor(date.getTime() / 1000) * 1000) / 60_000);
+}
+
+/**
+ * The UTC instant of midnight starting `day` (`YYYY-MM-DD`) in `timeZone` (the browser's zone when omitted).
+ * Used by the custom date range, so "from 3 March" means 3 March where the viewer is.
+ */
+export function startOfDayInZone(day: string, timeZone?: string): Date {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) throw new RangeError(`not a YYYY-MM-DD date: ${day}`);
+  const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
+  if (!timeZone) return new Date(y, mo, d);
+  const guess = Date.UTC(y, mo, d);
+  // Two passes settle the offset across a DST change happening on that day.
+  let utc = guess - timeZoneOffsetMinutes(new Date(guess), timeZone) * 60_000;
+  utc = guess - timeZoneOffsetMinutes(new Date(utc), timeZone) * 60_000;
+  return new Date(utc);
+}
+
+/** `YYYY-MM-DD` of an instant in `timeZone` (browser zone when omitted), for date inputs. */
+export function dayInZone(iso: string, timeZone?: string): string {
+  const date = new Date(iso);
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    ...(timeZone ? { timeZone } : {}),
+  }).formatToParts(date);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/** Human size: 1.2 MB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** 1.2 s, 3 min 4 s. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  const rest = Math.round(s % 60);
+  if (m < 60) return rest ? `${m} min ${rest} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${m % 60} min`;
+}
+
+/** One value for display in a diff or metadata cell. */
+export function formatValue(value: unknown, empty = '—'): string {
+  if (value === undefined) return empty;
+  if (value === null) return 'null';
+  if (typeof value === 'string') return value === '' ? '""' : value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Pretty JSON for webhook bodies; a string holding JSON is parsed first, other strings shown as is. */
+export function prettyJson(value: unknown): string {
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+      try {
+        return JSON.stringify(JSON.parse(trimmed), null, 2);
+      } catch {
+        return value;
+      }
+    }
+    return value;
+  }
+  if (value === undefined) return '';
+  return JSON.stringify(value, null, 2) ?? String(value);
+}
+
+/**
+ * The action's label: the catalog's when known, `contact.updated` → "Contact updated" for dotted
+ * lower-case verbs, otherwise the code itself (job names and provider event types read best raw).
+ */
+export function actionLabel(entry: Pick<ActivityEntry, 'action' | 'type'>, labels?: ActivityLabels): string {
+  const known = labels?.actions?.[entry.action];
+  if (known) return known;
+  if (entry.type !== 'WEBHOOK' && /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/.test(entry.action)) {
+    const text = entry.action.replace('.', ' ').replace(/_/g, ' ');
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+  return entry.action;
+}
+
+/** Entity type label from the catalog, or the code capitalised. */
+export function entityTypeLabel(type: string, labels?: ActivityLabels): string {
+  const known = labels?.entityTypes?.[type];
+  if (known) return known;
+  const text = type.replace(/[_-]/g, ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** "Contact updated · Alex Chen" — the table's Event column. */
+export function eventLabel(entry: ActivityEntry, labels?: ActivityLabels): string {
+  const action = actionLabel(entry, labels);
+  const target = entry.entity?.label ?? entry.entity?.id;
+  return target ? `${action} · ${target}` : action;
+}
+
+/** Actor display name, falling back to the id. */
+export function actorLabel(entry: Pick<ActivityEntry, 'actor'>): string {
+  return entry.actor.name ?? entry.actor.id;
+}
+
+/**
+ * Returns the URL when it is safe to put in an href: http(s) or relative. `javascript:`, `data:` and any
+ * other scheme give undefined — links built from logged data are a classic XSS hole.
+ */
+export function safeHref(url: string | undefined | null): string | undefined {
+  if (typeof url !== 'string') return undefined;
+  // Browsers ignore tabs, newlines and leading control characters/spaces when parsing a scheme.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  const probe = url.replace(/[\u0000-\u0020\u007f]/g, '');
+  if (probe === '') return undefined;
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(probe);
+  if (scheme) return /^https?$/i.test(scheme[1] ?? '') ? url.trim() : undefined;
+  // "\\evil" and "/\evil" are treated as protocol-relative by browsers: still http(s), but keep it strict.
+  if (/^[\\/][\\]/.test(probe)) return undefined;
+  return url.trim();
+}
+
+/**
+ * Reads display labels from whatever `client.catalog()` returns. Accepts `{ entityTypes: { contact: 'Contacts' } }`,
+ * `{ entityTypes: { contact: { label: 'Contacts' } } }` or arrays of `{ type|name|value, label }`; ignores the rest.
+ */
+export function labelsFromCatalog(catalog: unknown): ActivityLabels {
+  const out: ActivityLabels = {};
+  if (!catalog || typeof catalog !== 'object') return out;
+  const source = catalog as Record<string, unknown>;
+  const pick = (value: unknown): Record<string, string> | undefined => {
+    if (!value || typeof value !== 'object') return undefined;
+    const map: Record<string, string> = {};
+    const entries: [string, unknown][] = Array.isArray(value)
+      ? value.map((item): [string, unknown] => {
+          const o = (item ?? {}) as Record<string, unknown>;
+          const key = o.type ?? o.name ?? o.value ?? o.id ?? o.action;
+          return [typeof key === 'string' ? key : '', o];
+        })
+      : Object.entries(value);
+    for (const [key, v] of entries) {
+      if (!key) continue;
+      if (typeof v === 'string') map[key] = v;
+      else if (v && typeof v === 'object' && typeof (v as { label?: unknown }).label === 'string') {
+        map[key] = (v as { label: string }).label;
+      }
+    }
+    return Object.keys(map).length ? map : undefined;
+  };
+  const entityTypes = pick(source.entityTypes ?? source.entities);
+  const actions = pick(source.actions);
+  if (entityTypes) out.entityTypes = entityTypes;
+  if (actions) out.actions = actions;
+  return out;
+}

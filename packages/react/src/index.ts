@@ -1,0 +1,90 @@
+export { ActivityLog, type ActivityLogProps } from './ActivityLog.js';
+export { ActivityTable, type ActivityTableProps } from './ActivityTable.js';
+export { useNow } from './clock.js';
+export {
+  type ActivityContextValue,
+  ActivityProvider,
+  type ActivityProviderProps,
+  ActivityScope,
+  type ActivityScopeProps,
+  type ActivityTheme,
+  useActivityClient,
+  useActivityContext,
+  useActivityStrings,
+} from './context.js';
+export {
+  CopyButton,
+  type CopyButtonProps,
+  DetailDrawer,
+  type DetailDrawerProps,
+  DiffTable,
+  type DiffTableProps,
+  MetadataTree,
+  type MetadataTreeProps,
+} from './DetailDrawer.js';
+export { type DiffRow, diffRows } from './diffRows.js';
+export { ExportButton, type ExportButtonProps } from './ExportButton.js';
+export { exportFileName, readCsvStream, type StreamProgress } from './exportCsv.js';
+export {
+  FilterBar,
+  type FilterBarRootProps,
+  type FilterSearchProps,
+  type FilterSelectProps,
+  type FilterValueProps,
+  type PopoverStateProps,
+} from './FilterBar.js';
+export {
+  type ChipContext,
+  clearFilter,
+  type FilterChip,
+  filterChips,
+  filterFromSearch,
+  isFailuresPreset,
+  type MultiAxis,
+  narrowToBucket,
+  rangeLabel,
+  removeChip,
+  searchWithFilter,
+  setAxis,
+  setCustomRange,
+  setQuery,
+  setRange,
+  toggleFailuresPreset,
+  toggleValue,
+} from './filterState.js';
+export {
+  actionLabel,
+  actorLabel,
+  entityTypeLabel,
+  eventLabel,
+  formatBytes,
+  formatDuration,
+  formatExact,
+  formatRelative,
+  formatValue,
+  labelsFromCatalog,
+  prettyJson,
+  safeHref,
+  startOfDayInZone,
+} from './format.js';
+export { bucketWidthMs, Histogram, type HistogramProps } from './Histogram.js';
+export {
+  activityKeys,
+  filterKey,
+  type UseActivityEntryOptions,
+  type UseActivityListOptions,
+  type UseActivityListResult,
+  useActivityEntry,
+  useActivityFacets,
+  useActivityHistogram,
+  useActivityList,
+  useRetryEntry,
+} from './hooks.js';
+export { createLiveTail, type LiveTail, type LiveTailOptions, type LiveTailSnapshot } from './liveTail.js';
+export { StatusBadge, type StatusBadgeProps } from './StatusBadge.js';
+export { type ActivityStrings, DEFAULT_STRINGS, type DeepPartial, mergeStrings } from './strings.js';
+export type { ActivityLabels, ActivityListPage, ActivityQueryClient, EntityHref } from './types.js';
+export { type ExportState, type UseExportOptions, type UseExportResult, useExport } from './useExport.js';
+export { type UseFilterStateOptions, type UseFilterStateResult, useFilterState } from './useFilterState.js';
+export { type UseLiveTailOptions, type UseLiveTailResult, useLiveTail } from './useLiveTail.js';
+export { moveIndex, progressPercent, shouldLoadMore } from './useLogRows.js';

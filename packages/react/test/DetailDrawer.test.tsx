@@ -1,0 +1,198 @@
+import { createMemoryStore } from '@activity/sdk/testing';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { ActivityLog, DetailDrawer } from '../src/index.js';
+import { expectNoAxeViolations } from './axe.js';
+import { specEntries } from './fixtures.js';
+import { installServer, renderWithProvider, useApi } from './server.js';
+
+installServer();
+
+const rows = () => screen.queryAllByRole('row').filter((r) => r.id);
+
+async function openRow(text: string) {
+  const user = userEvent.setup();
+  await waitFor(() => expect(rows().length).toBeGreaterThan(0));
+  const row = rows().find((r) => r.textContent?.includes(text));
+  if (!row) throw new Error(`no row with ${text}`);
+  await user.click(row);
+  return { user, dialog: await screen.findByRole('dialog') };
+}
+
+describe('<DetailDrawer/>', () => {
+  it('shows a user action with actor, entity link and the diff table', async () => {
+    const { all, userAction } = specEntries();
+    const { client } = useApi(all);
+    renderWithProvider(<ActivityLog live={false} entityHref={(e) => `/contacts/${e.id}`} />, { client });
+    const { dialog } = await openRow('Contact updated · Alex Chen');
+    expect(within(dialog).getByRole('heading', { name: 'Contact updated · Alex Chen' })).toBeTruthy();
+    expect(within(dialog).getByText('Riley Park')).toBeTruthy();
+    expect(within(dialog).getByRole('link', { name: 'Alex Chen' }).getAttribute('href')).toBe(
+      '/contacts/ct_alex',
+    );
+    const table = within(dialog).getByRole('table');
+    const body = within(table).getAllByRole('row').slice(1);
+    const text = body.map((r) => r.textContent);
+    expect(text).toContain('statusACTIVEVIP');
+    expect(text).toContain('address.cityNapaSonoma');
+    expect(text).toContain('tags.1added—vip');
+    expect(text).toContain('phoneadded—+1 415 555 0134');
+    expect(text).toContain('faxremoved+1 415 555 0199—');
+    expect(text).toContain('ssnchanged, hidden');
+    // The zip did not change, so the expanded address shows only the city.
+    expect(text.some((t) => t?.startsWith('address.zip'))).toBe(false);
+    expect(dialog.textContent).toContain(userAction.id);
+    await expectNoAxeViolations(document.body);
+  });
+
+  it('never renders a javascript: entity link', async () => {
+    const { all } = specEntries();
+    const { client } = useApi(all);
+    renderWithProvider(<ActivityLog live={false} entityHref={() => 'javascript:alert(1)'} />, { client });
+    const { dialog } = await openRow('Contact updated · Alex Chen');
+    expect(within(dialog).queryByRole('link')).toBeNull();
+    expect(within(dialog).getByText('Alex Chen')).toBeTruthy();
+  });
+
+  it('shows a failed job with its error, stack trace and a copy button', async () => {
+    const { all, failedJob } = specEntries();
+    const { client } = useApi(all);
+    renderWithProvider(<ActivityLog live={false} />, { client });
+    const { user, dialog } = await openRow('SYNC_SQUARE_STOCK');
+    // user-event installs its own clipboard on setup; watch that one.
+    const write = vi.spyOn(navigator.clipboard, 'writeText');
+    expect(within(dialog).getByText(/Square answered 503 three times/, { selector: 'p' })).toBeTruthy();
+    const stack = within(dialog).getByText(/at syncStock/);
+    expect(stack.tagName).toBe('PRE');
+    await user.click(within(dialog).getByRole('button', { name: 'Copy error and stack trace' }));
+    expect(write).toHaveBeenCalledWith(
+      `SquareApiError: Square answered 503 three times\n${failedJob.error?.stack}`,
+    );
+    await expectNoAxeViolations(document.body);
+  });
+
+  it('shows a webhook with pretty request and response bodies and headers', async () => {
+    const { all } = specEntries();
+    const { client } = useApi(all);
+    renderWithProvider(<ActivityLog live={false} />, { client });
+    const { dialog } = await openRow('payment_intent.succeeded');
+    expect(
+      within(dialog).getByText('Request Body').closest('figure')?.querySelector('pre')?.textContent,
+    ).toBe('{\n  "id": "evt_1",\n  "amount": 12900\n}');
+    expect(
+      within(dialog).getByText('Response Body').closest('figure')?.querySelector('pre')?.textContent,
+    ).toBe('{\n  "received": true\n}');
+    expect(
+      within(dialog).getByRole('rowheader', { name: 'stripe-signature' }).nextElementSibling?.textContent,
+    ).toBe('[REDACTED]');
+    expect(within(dialog).getByText('200')).toBeTruthy();
+    await expectNoAxeViolations(document.body);
+  });
+
+  it('shows a system event with its summary and metadata tree', async () => {
+    const { all } = specEntries();
+    const { client } = useApi(all);
+    renderWithProvider(<ActivityLog live={false} />, { client });
+    const { dialog } = await openRow('Schema migrated');
+    expect(within(dialog).getByText('Migrated to schema 7')).toBeTruthy();
+    const tree = dialog.querySelector('.activity-tree');
+    expect(tree?.textContent).toContain('from: 6');
+    expect(tree?.textContent).toContain('to: 7');
+    expect(within(dialog).getByText('(System)')).toBeTruthy();
+    await expectNoAxeViolations(document.body);
+  });
+
+  it('copies the entry ID for support', async () => {
+    const { all, job } = specEntries();
+    const { client } = useApi(all);
+    renderWithProvider(<ActivityLog live={false} />, { client });
+    const { user, dialog } = await openRow('PROCESS_RELEASE_PAYMENTS');
+    const write = vi.spyOn(navigator.clipboard, 'writeText');
+    expect(within(dialog).getByText('Give this ID to support to look up the full server logs.')).toBeTruthy();
+    await user.click(within(dialog).getByRole('button', { name: 'Copy entry ID' }));
+    expect(write).toHaveBeenCalledTimes(1);
+    expect(write).toHaveBeenCalledWith(job.id);
+    expect(await navigator.clipboard.readText()).toBe(job.id);
+    expect(within(dialog).getByRole('button', { name: 'Copy entry ID: Copied' })).toBeTruthy();
+    // Metadata of the job is a collapsible tree.
+    expect(dialog.querySelector('.activity-tree details summary')?.textContent).toContain('batches');
+  });
+
+  it('retries a retryable failed job and opens the new run', async () => {
+    const { all, failedJob } = specEntries();
+    const store = createMemoryStore();
+    let ran = 0;
+    const { client, requests } = useApi(all, {
+      store,
+      retry: {
+        jobs: {
+          async SYNC_SQUARE_STOCK() {
+            ran++;
+            return { synced: 12 };
+          },
+        },
+      },
+    });
+    renderWithProvider(<ActivityLog live={false} />, { client });
+    const { user, dialog } = await openRow('SYNC_SQUARE_STOCK');
+    const retry = await within(dialog).findByRole('button', { name: 'Retry' });
+    await user.click(retry);
+    await within(dialog).findByText('Retry started as a new run.');
+    expect(requests.some((u) => u.pathname.endsWith(`/entries/${failedJob.id}/retry`))).toBe(true);
+    expect(ran).toBe(1);
+    await user.click(within(dialog).getByRole('button', { name: 'Open new run' }));
+    const dialog2 = await screen.findByRole('dialog');
+    await waitFor(() => expect(within(dialog2).getByText('Retry of')).toBeTruthy());
+    expect(within(dialog2).getByText(failedJob.id)).toBeTruthy();
+    await expectNoAxeViolations(document.body);
+  });
+
+  it('hides Retry when the viewer may not retry, and links to the re-trigger page when not retryable', async () => {
+    const { all, failedJob } = specEntries();
+    const store = createMemoryStore();
+    const oneTime = {
+      ...failedJob,
+      id: '01900000-0000-7000-8000-00000000f00d',
+      action: 'ONE_TIME_SYNC',
+      retriggerUrl: '/integrations/square',
+    };
+    const { client } = useApi([...all, oneTime], {
+      store,
+      retry: { jobs: { async SYNC_SQUARE_STOCK() {} } },
+    });
+    renderWithProvider(<ActivityLog live={false} canRetry={false} />, { client });
+    const { user, dialog } = await openRow('SYNC_SQUARE_STOCK');
+    expect(within(dialog).queryByRole('button', { name: 'Retry' })).toBeNull();
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    const second = await openRow('ONE_TIME_SYNC');
+    expect(
+      within(second.dialog)
+        .getByRole('link', { name: /Re-trigger/ })
+        .getAttribute('href'),
+    ).toBe('/integrations/square');
+  });
+
+  it('lists related entries (same correlation id) as a timeline', async () => {
+    const { all, failedJob } = specEntries();
+    const child = {
+      ...failedJob,
+      id: '01900000-0000-7000-8000-0000000c0ffe',
+      occurredAt: new Date(Date.parse(failedJob.occurredAt) + 1000).toISOString(),
+      type: 'USER_ACTION' as const,
+      status: 'SUCCESS' as const,
+      error: undefined,
+      action: 'product.stock_adjusted',
+      entity: { type: 'product', id: 'p1', label: 'Rosé 2024' },
+    };
+    const { client } = useApi([...all, child]);
+    renderWithProvider(<DetailDrawer defaultEntryId={failedJob.id} />, { client });
+    const dialog = await screen.findByRole('dialog');
+    const timeline = await within(dialog).findByRole('region', { name: 'Related entries' });
+    const items = within(timeline).getAllByRole('listitem');
+    expect(items.map((i) => i.textContent?.includes('this entry'))).toEqual([true, false]);
+    expect(items[1]?.textContent).toContain('Product stock adjusted · Rosé 2024');
+    await expectNoAxeViolations(document.body);
+  });
+});
