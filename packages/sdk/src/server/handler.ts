@@ -75,6 +75,11 @@ export interface ActivityHandlerOptions {
   tailPollMs?: number | undefined;
   /** Heartbeat interval of the live tail. @default 15000 */
   tailHeartbeatMs?: number | undefined;
+  /**
+   * How far behind the newest entry it has sent the live tail keeps looking, by `occurredAt`: an entry
+   * recorded later than that (a backdated import, a late webhook) is listed but not sent live. @default 10000
+   */
+  tailLagMs?: number | undefined;
   /** Clock, for tests. @default () => new Date() */
   now?: (() => Date) | undefined;
 }
@@ -384,6 +389,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
           resumeFrom,
           pollMs: options.tailPollMs,
           heartbeatMs: options.tailHeartbeatMs,
+          lagMs: options.tailLagMs,
           decorate,
           signal: ctx.request.signal,
           now,

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { isNoRoute } from './http.js';
+import { isNoRoute, serializedBody } from './http.js';
 
 /** A fetch-standard handler, such as the one `createActivityHandler` returns. */
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -24,11 +24,13 @@ function toRequest(req: IncomingMessage & { originalUrl?: string }, signal: Abor
   const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
   const host = req.headers.host ?? 'localhost';
   const url = new URL(req.originalUrl ?? req.url ?? '/', `${encrypted ? 'https' : 'http'}://${host}`);
-  const requestHeaders = new Headers();
+  // Pairs, not a Headers object the Request would copy again. `req.headers`, not `rawHeaders`, so headers
+  // set by earlier middleware are seen.
+  const requestHeaders: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) requestHeaders.append(name, v);
-    else requestHeaders.set(name, value);
+    if (Array.isArray(value)) for (const v of value) requestHeaders.push([name, v]);
+    else requestHeaders.push([name, value]);
   }
   const method = req.method ?? 'GET';
   // A body parser (express.json) may have consumed the stream already; then there is nothing left to pass.
@@ -48,6 +50,14 @@ async function writeResponse(response: Response, res: ServerResponse, signal: Ab
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length) out['set-cookie'] = cookies;
+  const bytes = serializedBody(response);
+  if (bytes !== undefined) {
+    // A JSON body already in memory: one write with a Content-Length, no stream to pump, no chunking.
+    out['content-length'] = String(bytes.byteLength);
+    res.writeHead(response.status, out);
+    res.end(bytes);
+    return;
+  }
   res.writeHead(response.status, out);
   if (!response.body) {
     res.end();

@@ -1,10 +1,11 @@
 /**
  * The live tail: a Server-Sent Events stream of new entries and of job updates, built by polling the
  * store (every store supports it, no pub/sub needed). Each `entry` event carries as `id` a signed
- * high-water position; a client that reconnects with it (`Last-Event-ID`) gets what it missed replayed.
+ * high-water position; a client that reconnects with it (`Last-Event-ID`) gets what it missed replayed,
+ * job updates included.
  */
 import type { ResolvedFilter } from '../filters.js';
-import type { ActivityEntry, ActivityStore } from '../types.js';
+import type { ActivityEntry, ActivityStore, StoreQuery } from '../types.js';
 import type { Position, PositionCodec } from './http.js';
 
 /** Options of {@link createTailStream}. */
@@ -27,6 +28,11 @@ export interface TailOptions {
   lagMs?: number | undefined;
   /** Most entries replayed on resume; older missed entries are left to the list endpoint. @default 1000 */
   maxReplay?: number | undefined;
+  /**
+   * How far before the start (or resume) position to look for jobs to watch: jobs started within it that
+   * are still running are followed, and on resume the ones that moved meanwhile are re-sent. @default 86400000
+   */
+  jobLookbackMs?: number | undefined;
   /** Maps an entry before it is sent (retryable flags). */
   decorate?: ((entry: ActivityEntry) => ActivityEntry) | undefined;
   /** Ends the stream when aborted (the request's signal). */
@@ -52,6 +58,7 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const lagMs = options.lagMs ?? 10_000;
   const maxReplay = options.maxReplay ?? 1000;
+  const jobLookbackMs = options.jobLookbackMs ?? 86_400_000;
   const now = options.now ?? (() => new Date());
   const decorate = options.decorate ?? ((e: ActivityEntry) => e);
   // Statuses are applied here, not in the store query, so a job seen IN_PROGRESS is still watched
@@ -74,12 +81,17 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
   const tracked = new Set<string>();
   let high: Position = options.resumeFrom ?? { occurredAt: now().toISOString(), id: '\uffff' };
 
-  async function scan(fromMs: number, limit: number): Promise<ActivityEntry[]> {
+  async function scan(
+    fromMs: number,
+    limit: number,
+    narrow: Partial<StoreQuery> = {},
+  ): Promise<ActivityEntry[]> {
     const out: ActivityEntry[] = [];
     let cursor: Position | undefined;
     while (out.length < limit && !stopped) {
       const page = await store.query({
         ...axes,
+        ...narrow,
         orgId,
         from: new Date(fromMs).toISOString(),
         limit: PAGE,
@@ -109,6 +121,35 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
       send(`event: entry\n${id}data: ${JSON.stringify(decorate(entry))}\n\n`);
     };
 
+    /**
+     * Before the first poll: finds the jobs started within the look-back before the start position. Running
+     * ones are tracked, so their progress and end are sent even though they began before the connection.
+     * On resume, those that moved while the client was away are sent again (without an id): still running
+     * ones with their current progress, and those that ended after (or within the lag before) the client's
+     * position. Re-sending a version the client has is harmless: clients replace entries by id.
+     */
+    async function catchUpJobs(resuming: boolean) {
+      if (axes.types?.length && !axes.types.includes('BACKGROUND_JOB')) return;
+      const startMs = Date.parse(high.occurredAt);
+      const jobs = await scan(startMs - jobLookbackMs, maxReplay, {
+        types: ['BACKGROUND_JOB'],
+        to: high.occurredAt,
+      });
+      // Ended after this instant: the client cannot have seen the end (the lag covers batching).
+      const endedAfter = startMs - lagMs;
+      for (const job of jobs.reverse()) {
+        if (stopped) return;
+        const running = job.status === 'IN_PROGRESS';
+        const endedLate = job.completedAt !== undefined && Date.parse(job.completedAt) >= endedAfter;
+        if (resuming && (running || endedLate)) {
+          await emit(job, false);
+        } else if (running) {
+          seen.set(job.id, versionOf(job));
+          if (tracked.size < MAX_TRACKED) tracked.add(job.id);
+        }
+      }
+    }
+
     async function poll(first: boolean) {
       const fromMs = Date.parse(high.occurredAt) - lagMs;
       const found = await scan(fromMs, first ? maxReplay : Number.POSITIVE_INFINITY);
@@ -125,7 +166,13 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
         if (first && !after(position, high)) {
           // Before the resume point (or before "now" on a fresh start): the client has it already.
           seen.set(entry.id, versionOf(entry));
-          if (entry.type === 'BACKGROUND_JOB' && entry.status === 'IN_PROGRESS') tracked.add(entry.id);
+          if (
+            entry.type === 'BACKGROUND_JOB' &&
+            entry.status === 'IN_PROGRESS' &&
+            tracked.size < MAX_TRACKED
+          ) {
+            tracked.add(entry.id);
+          }
           continue;
         }
         if (after(position, high)) high = position;
@@ -151,6 +198,7 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
     try {
       while (!stopped) {
         try {
+          if (first) await catchUpJobs(options.resumeFrom !== undefined);
           await poll(first);
           first = false;
         } catch {
