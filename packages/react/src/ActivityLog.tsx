@@ -1,4 +1,4 @@
-import type { ActivityEntry, ActivityFilter } from '@activity/sdk/client';
+import type { ActivityEntry, ActivityFilter, ViewerPermission } from '@activity/sdk/client';
 import type { Locale } from 'date-fns';
 import { type ReactNode, useCallback, useMemo, useState } from 'react';
 import { ActivityTable } from './ActivityTable.js';
@@ -21,6 +21,13 @@ export interface ActivityLogProps {
   entityHref?: EntityHref | undefined;
   /** Whether the viewer may retry entries; the server checks again. @default true */
   canRetry?: boolean | ((entry: ActivityEntry) => boolean) | undefined;
+  /** Offer Retry on retryable entries that succeeded too, not only on FAILED and WARNING ones. @default false */
+  retrySucceeded?: boolean | undefined;
+  /**
+   * The viewer's permissions: without `retry` Retry is hidden, without `export` Export CSV is disabled
+   * with the reason. @default the provider's; every action offered when neither says
+   */
+  permissions?: readonly ViewerPermission[] | undefined;
   /** Initial filter when the URL names none. @default {} (last 24 hours) */
   defaultFilter?: ActivityFilter | undefined;
   /** Controlled filter. */
@@ -46,7 +53,12 @@ export interface ActivityLogProps {
  */
 export function ActivityLog(props: ActivityLogProps): ReactNode {
   return (
-    <ActivityScope strings={props.strings} locale={props.locale} timeZone={props.timeZone}>
+    <ActivityScope
+      strings={props.strings}
+      locale={props.locale}
+      timeZone={props.timeZone}
+      permissions={props.permissions}
+    >
       <ActivityLogPage {...props} />
     </ActivityScope>
   );
@@ -55,6 +67,7 @@ export function ActivityLog(props: ActivityLogProps): ReactNode {
 function ActivityLogPage({
   entityHref,
   canRetry,
+  retrySucceeded,
   defaultFilter,
   filter: controlled,
   onFilterChange,
@@ -152,6 +165,7 @@ function ActivityLogPage({
         placeholder={selected}
         entityHref={entityHref}
         canRetry={canRetry}
+        retrySucceeded={retrySucceeded}
       />
     </div>
   );

@@ -4,13 +4,14 @@ import {
   type ComponentProps,
   type ReactNode,
   useEffect,
+  useId,
   useLayoutEffect,
   useMemo,
   useRef,
   useState,
 } from 'react';
 import { useNow } from './clock.js';
-import { useActivityContext } from './context.js';
+import { useActivityContext, useViewerCan } from './context.js';
 import { diffRows } from './diffRows.js';
 import {
   actionLabel,
@@ -21,6 +22,7 @@ import {
   formatExact,
   formatRelative,
   formatValue,
+  isForbiddenError,
   prettyJson,
   safeHref,
 } from './format.js';
@@ -43,7 +45,32 @@ export interface DetailDrawerProps {
   entityHref?: EntityHref | undefined;
   /** Whether the viewer may retry; the server checks again. @default true */
   canRetry?: boolean | ((entry: ActivityEntry) => boolean) | undefined;
+  /** Offer Retry on retryable entries that succeeded too (re-running a sync, resending a webhook). @default false */
+  retrySucceeded?: boolean | undefined;
   className?: string | undefined;
+}
+
+/** Where Retry stands for an entry: offered, waiting for a running entry to finish, or not offered. */
+export type RetryAvailability = 'offer' | 'running' | 'none';
+
+/**
+ * Whether to offer Retry: only on `retryable` entries that have finished — FAILED or WARNING, and SUCCESS
+ * when `retrySucceeded` — and never while IN_PROGRESS (the server answers 409 then).
+ */
+export function retryAvailability(
+  entry: Pick<ActivityEntry, 'retryable' | 'status'>,
+  options: { allowed: boolean; retrySucceeded?: boolean | undefined },
+): RetryAvailability {
+  if (entry.retryable !== true || !options.allowed) return 'none';
+  switch (entry.status) {
+    case 'IN_PROGRESS':
+      return 'running';
+    case 'FAILED':
+    case 'WARNING':
+      return 'offer';
+    case 'SUCCESS':
+      return options.retrySucceeded ? 'offer' : 'none';
+  }
 }
 
 /** Side sheet with everything about one entry: actor, entity link, diff, metadata, error, webhook bodies, retry. */
@@ -111,13 +138,18 @@ function EntryDetail({
   entry,
   entityHref,
   canRetry = true,
+  retrySucceeded,
   onOpenEntry,
 }: DetailDrawerProps & { entry: ActivityEntry; onOpenEntry: (id: string) => void }): ReactNode {
   const { strings, labels, locale, timeZone } = useActivityContext();
   const now = useNow();
   const href = entry.entity && entityHref ? safeHref(entityHref(entry.entity)) : undefined;
   const retriggerHref = safeHref(entry.retriggerUrl);
-  const mayRetry = entry.retryable === true && (typeof canRetry === 'function' ? canRetry(entry) : canRetry);
+  const permitted = useViewerCan('retry');
+  const retry = retryAvailability(entry, {
+    allowed: permitted && (typeof canRetry === 'function' ? canRetry(entry) : canRetry),
+    retrySucceeded,
+  });
   const percent = progressPercent(entry.progress);
   return (
     <div className="activity-drawer-body">
@@ -217,9 +249,10 @@ function EntryDetail({
         </div>
         <p className="activity-muted">{strings.entryIdHint}</p>
       </Section>
-      {(mayRetry || (!entry.retryable && retriggerHref)) && (
+      {(retry !== 'none' || (!entry.retryable && retriggerHref)) && (
         <div className="activity-drawer-actions">
-          {mayRetry && <RetryAction entry={entry} onOpenEntry={onOpenEntry} />}
+          {retry === 'offer' && <RetryAction entry={entry} onOpenEntry={onOpenEntry} />}
+          {retry === 'running' && <p className="activity-muted">{strings.retryWhenFinished}</p>}
           {!entry.retryable && retriggerHref && (
             <a className="activity-button" href={retriggerHref}>
               <Icons.external />
@@ -250,17 +283,28 @@ function RetryAction({
 }): ReactNode {
   const { strings } = useActivityContext();
   const retry = useRetryEntry();
+  const reasonId = useId();
   return (
     <div className="activity-retry" data-state={retry.status}>
       <button
         type="button"
         className="activity-button activity-button-primary"
         disabled={retry.isPending}
-        onClick={() => retry.mutate(entry.id)}
+        aria-describedby={retry.isPending ? reasonId : undefined}
+        title={retry.isPending ? strings.retryPending : undefined}
+        onClick={() => {
+          // A second click before the answer would start a second run.
+          if (!retry.isPending) retry.mutate(entry.id);
+        }}
       >
         <Icons.retry />
         {retry.isPending ? strings.retrying : strings.retry}
       </button>
+      {retry.isPending && (
+        <span id={reasonId} className="activity-visually-hidden">
+          {strings.retryPending}
+        </span>
+      )}
       <div aria-live="polite">
         {retry.data && (
           <p className="activity-retry-result">
@@ -276,7 +320,9 @@ function RetryAction({
         )}
         {retry.error && (
           <p className="activity-error-text" role="alert">
-            {strings.retryFailed}: {retry.error.message}
+            {isForbiddenError(retry.error)
+              ? strings.retryForbidden
+              : `${strings.retryFailed}: ${retry.error.message}`}
           </p>
         )}
       </div>

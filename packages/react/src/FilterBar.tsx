@@ -22,6 +22,14 @@ import {
   useRef,
   useState,
 } from 'react';
+import {
+  type DaySelection,
+  isCalendarDay,
+  selectionBounds,
+  selectionFromBounds,
+  todayInZone,
+  type WeekStart,
+} from './calendar.js';
 import { useActivityContext } from './context.js';
 import {
   clearFilter,
@@ -39,9 +47,10 @@ import {
   toggleFailuresPreset,
   toggleValue,
 } from './filterState.js';
-import { dayInZone, entityTypeLabel, startOfDayInZone } from './format.js';
+import { entityTypeLabel } from './format.js';
 import { useActivityFacets } from './hooks.js';
 import { Icons } from './icons.js';
+import { RangeCalendar } from './RangeCalendar.js';
 import { cx } from './StatusBadge.js';
 
 interface FilterBarContextValue {
@@ -347,8 +356,11 @@ function Entity(props: FilterSelectProps): ReactNode {
   );
 }
 
-/** Date range: presets from 1 hour to everything retained, and a custom range in the viewer's time zone. */
-function DateRange(props: FilterSelectProps): ReactNode {
+/**
+ * Date range: presets from 1 hour to everything retained, and a custom range picked on a calendar (or
+ * typed), whose days are read in the provider's time zone.
+ */
+function DateRange(props: FilterSelectProps & { weekStartsOn?: WeekStart | undefined }): ReactNode {
   const { strings, theme, locale, timeZone } = useActivityContext();
   const { filter, setFilter } = useFilterBar();
   const [openInternal, setOpenInternal] = useState(props.defaultOpen ?? false);
@@ -359,30 +371,61 @@ function DateRange(props: FilterSelectProps): ReactNode {
   };
   const custom = hasCustomRange(filter);
   const current: DateRangePreset | undefined = custom ? undefined : (filter.range ?? DEFAULT_RANGE);
-  const [from, setFrom] = useState('');
-  const [to, setTo] = useState('');
+  const [selection, setSelection] = useState<DaySelection>({});
+  // The typed text of the inputs, kept apart so a half-typed date does not clear the selection.
+  const [fromText, setFromText] = useState('');
+  const [toText, setToText] = useState('');
   const fromId = useId();
   const toId = useId();
+  const hintId = useId();
+  const zone = timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const today = todayInZone(timeZone);
+  const select = (next: DaySelection) => {
+    setSelection(next);
+    setFromText(next.start ?? '');
+    setToText(next.end ?? '');
+  };
   useEffect(() => {
     if (!open) return;
-    // Prefill the custom inputs with the current bounds, as days in the viewer's zone.
-    setFrom(filter.from ? dayInZone(filter.from, timeZone) : '');
-    // `to` is exclusive: the last day shown is the day before the bound.
-    setTo(filter.to ? dayInZone(new Date(Date.parse(filter.to) - 1).toISOString(), timeZone) : '');
+    // Prefill with the current bounds, as days in the viewer's zone (`to` is exclusive).
+    const days = selectionFromBounds(filter.from, filter.to, timeZone);
+    setSelection(days);
+    setFromText(days.start ?? '');
+    setToText(days.end ?? '');
   }, [open, filter.from, filter.to, timeZone]);
-  const valid = from !== '' && (to === '' || to >= from);
-  const apply = () => {
-    if (!valid) return;
-    const start = startOfDayInZone(from, timeZone).toISOString();
-    let end: string | undefined;
-    if (to) {
-      const next = new Date(`${to}T00:00:00Z`);
-      next.setUTCDate(next.getUTCDate() + 1);
-      end = startOfDayInZone(next.toISOString().slice(0, 10), timeZone).toISOString();
+  const onFromText = (text: string) => {
+    setFromText(text);
+    if (text === '') setSelection({});
+    else if (isCalendarDay(text)) {
+      setSelection((s) => ({ start: text, end: s.end !== undefined && s.end >= text ? s.end : undefined }));
     }
-    setFilter(setCustomRange(filter, start, end));
+  };
+  const onToText = (text: string) => {
+    setToText(text);
+    if (text === '') setSelection((s) => ({ start: s.start, end: undefined }));
+    else if (isCalendarDay(text)) setSelection((s) => ({ start: s.start ?? text, end: text }));
+  };
+  const valid =
+    selection.start !== undefined &&
+    (selection.end === undefined || selection.end >= selection.start) &&
+    (toText === '' || selection.end !== undefined);
+  const apply = () => {
+    const bounds = valid ? selectionBounds(selection, timeZone) : undefined;
+    if (!bounds) return;
+    setFilter(setCustomRange(filter, bounds.from, bounds.to));
     setOpen(false);
   };
+  const dayText = (day: string) =>
+    new Intl.DateTimeFormat(locale?.code ?? 'en-US', { dateStyle: 'medium', timeZone: 'UTC' }).format(
+      new Date(`${day}T00:00:00Z`),
+    );
+  const summary =
+    selection.start === undefined
+      ? strings.pickStartDay
+      : strings.rangeHint(
+          `${dayText(selection.start)} – ${selection.end ? dayText(selection.end) : strings.openEnded}`,
+          zone,
+        );
   return (
     <Popover.Root open={open} onOpenChange={setOpen}>
       <Popover.Trigger
@@ -420,24 +463,33 @@ function DateRange(props: FilterSelectProps): ReactNode {
               </button>
             ))}
           </div>
-          <fieldset className="activity-range-custom">
+          <fieldset className="activity-range-custom" aria-describedby={hintId}>
             <legend>{strings.customRange}</legend>
+            <RangeCalendar
+              value={selection}
+              onValueChange={select}
+              today={today}
+              weekStartsOn={props.weekStartsOn}
+            />
+            <p id={hintId} className="activity-muted activity-range-hint" aria-live="polite">
+              {summary}
+            </p>
             <div className="activity-range-inputs">
               <label htmlFor={fromId}>{strings.customFrom}</label>
               <input
                 id={fromId}
                 type="date"
-                value={from}
-                max={to || undefined}
-                onChange={(e) => setFrom(e.target.value)}
+                value={fromText}
+                max={toText || undefined}
+                onChange={(e) => onFromText(e.target.value)}
               />
               <label htmlFor={toId}>{strings.customTo}</label>
               <input
                 id={toId}
                 type="date"
-                value={to}
-                min={from || undefined}
-                onChange={(e) => setTo(e.target.value)}
+                value={toText}
+                min={fromText || undefined}
+                onChange={(e) => onToText(e.target.value)}
               />
             </div>
             <button

@@ -1,3 +1,4 @@
+import type { ViewerPermission } from '@activity/sdk/client';
 import { QueryClient, useQuery } from '@tanstack/react-query';
 import type { Locale } from 'date-fns';
 import { createContext, type ReactNode, useContext, useMemo, useState } from 'react';
@@ -15,6 +16,8 @@ export interface ActivityContextValue {
   timeZone?: string | undefined;
   /** `data-theme` put on every themed surface, portals included. */
   theme: ActivityTheme;
+  /** What the viewer may do; undefined when the host did not say (every action is offered). */
+  permissions?: readonly ViewerPermission[] | undefined;
 }
 
 /** Colour scheme: follow the OS (`system`) or force one. */
@@ -38,6 +41,11 @@ export interface ActivityProviderProps {
   timeZone?: string | undefined;
   /** Colour scheme of the components (and their popovers and drawer). @default 'system' */
   theme?: ActivityTheme | undefined;
+  /**
+   * The viewer's permissions (`Viewer.permissions` of the server's `authorize`), to hide Retry and
+   * disable Export CSV when they are missing. The server checks again. @default every action offered
+   */
+  permissions?: readonly ViewerPermission[] | undefined;
   children?: ReactNode;
 }
 
@@ -82,8 +90,9 @@ export function ActivityProvider(props: ActivityProviderProps): ReactNode {
       locale: props.locale,
       timeZone: props.timeZone,
       theme: props.theme ?? 'system',
+      permissions: props.permissions,
     }),
-    [client, queryClient, strings, labels, props.locale, props.timeZone, props.theme],
+    [client, queryClient, strings, labels, props.locale, props.timeZone, props.theme, props.permissions],
   );
   return <ActivityContext.Provider value={value}>{props.children}</ActivityContext.Provider>;
 }
@@ -111,14 +120,22 @@ export interface ActivityScopeProps {
   locale?: Locale | undefined;
   timeZone?: string | undefined;
   theme?: ActivityTheme | undefined;
+  permissions?: readonly ViewerPermission[] | undefined;
   children?: ReactNode;
 }
 
-/** Overrides strings, locale, time zone or theme for a subtree, keeping the provider's client and cache. */
-export function ActivityScope({ strings, locale, timeZone, theme, children }: ActivityScopeProps): ReactNode {
+/** Overrides strings, locale, time zone, theme or permissions for a subtree, keeping the client and cache. */
+export function ActivityScope({
+  strings,
+  locale,
+  timeZone,
+  theme,
+  permissions,
+  children,
+}: ActivityScopeProps): ReactNode {
   const parent = useActivityContext();
   const value = useMemo<ActivityContextValue>(() => {
-    if (!strings && !locale && !timeZone && !theme) return parent;
+    if (!strings && !locale && !timeZone && !theme && !permissions) return parent;
     const merged = strings
       ? mergeStrings({ ...parent.strings, ...strings } as DeepPartial<ActivityStrings>)
       : parent.strings;
@@ -128,7 +145,17 @@ export function ActivityScope({ strings, locale, timeZone, theme, children }: Ac
       locale: locale ?? parent.locale,
       timeZone: timeZone ?? parent.timeZone,
       theme: theme ?? parent.theme,
+      permissions: permissions ?? parent.permissions,
     };
-  }, [parent, strings, locale, timeZone, theme]);
+  }, [parent, strings, locale, timeZone, theme, permissions]);
   return <ActivityContext.Provider value={value}>{children}</ActivityContext.Provider>;
+}
+
+/**
+ * Whether the viewer may `permission`, from the provider's `permissions`; true when none were given
+ * (the server still answers 403, which the components show).
+ */
+export function useViewerCan(permission: ViewerPermission): boolean {
+  const { permissions } = useActivityContext();
+  return permissions === undefined || permissions.includes(permission);
 }

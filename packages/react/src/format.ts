@@ -234,3 +234,13 @@ export function labelsFromCatalog(catalog: unknown): ActivityLabels {
   if (actions) out.actions = actions;
   return out;
 }
+
+/**
+ * True for a 403 from the API: an `ActivityError` with code `FORBIDDEN`, also when it comes from another
+ * copy of the SDK (a host bundling its own), where `instanceof` fails.
+ */
+export function isForbiddenError(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const e = error as { code?: unknown; status?: unknown };
+  return e.code === 'FORBIDDEN' || e.status === 403;
+}

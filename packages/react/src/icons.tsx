@@ -59,6 +59,16 @@ export const Icons = {
       <path d="M4.5 6.5L8 10l3.5-3.5" />
     </Svg>
   ),
+  chevronLeft: () => (
+    <Svg>
+      <path d="M9.5 4.5L6 8l3.5 3.5" />
+    </Svg>
+  ),
+  chevronRight: () => (
+    <Svg>
+      <path d="M6.5 4.5L10 8l-3.5 3.5" />
+    </Svg>
+  ),
   close: () => (
     <Svg>
       <path d="M4.5 4.5l7 7M11.5 4.5l-7 7" />

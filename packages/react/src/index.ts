@@ -1,5 +1,18 @@
 export { ActivityLog, type ActivityLogProps } from './ActivityLog.js';
 export { ActivityTable, type ActivityTableProps } from './ActivityTable.js';
+export {
+  type CalendarDay,
+  type DaySelection,
+  inSelection,
+  isCalendarDay,
+  monthGrid,
+  moveByKey,
+  selectDay,
+  selectionBounds,
+  selectionFromBounds,
+  todayInZone,
+  type WeekStart,
+} from './calendar.js';
 export { useNow } from './clock.js';
 export {
   type ActivityContextValue,
@@ -11,6 +24,7 @@ export {
   useActivityClient,
   useActivityContext,
   useActivityStrings,
+  useViewerCan,
 } from './context.js';
 export {
   CopyButton,
@@ -21,9 +35,11 @@ export {
   type DiffTableProps,
   MetadataTree,
   type MetadataTreeProps,
+  type RetryAvailability,
+  retryAvailability,
 } from './DetailDrawer.js';
 export { type DiffRow, diffRows } from './diffRows.js';
-export { ExportButton, type ExportButtonProps } from './ExportButton.js';
+export { ExportButton, type ExportButtonProps, exportErrorMessage } from './ExportButton.js';
 export { exportFileName, readCsvStream, type StreamProgress } from './exportCsv.js';
 export {
   FilterBar,
@@ -62,6 +78,7 @@ export {
   formatExact,
   formatRelative,
   formatValue,
+  isForbiddenError,
   labelsFromCatalog,
   prettyJson,
   safeHref,
@@ -81,6 +98,7 @@ export {
   useRetryEntry,
 } from './hooks.js';
 export { createLiveTail, type LiveTail, type LiveTailOptions, type LiveTailSnapshot } from './liveTail.js';
+export { RangeCalendar, type RangeCalendarProps } from './RangeCalendar.js';
 export { StatusBadge, type StatusBadgeProps } from './StatusBadge.js';
 export { type ActivityStrings, DEFAULT_STRINGS, type DeepPartial, mergeStrings } from './strings.js';
 export type { ActivityLabels, ActivityListPage, ActivityQueryClient, EntityHref } from './types.js';

@@ -22,6 +22,12 @@ export interface ActivityStrings {
   customFrom: string;
   customTo: string;
   applyRange: string;
+  previousMonth: string;
+  nextMonth: string;
+  /** Under the calendar: how the picked days will be read. */
+  rangeHint: (days: string, timeZone: string) => string;
+  pickStartDay: string;
+  openEnded: string;
   clearAll: string;
   removeFilter: (label: string) => string;
   activeFilters: string;
@@ -75,6 +81,12 @@ export interface ActivityStrings {
   retryStarted: string;
   openNewRun: string;
   retryFailed: string;
+  /** Why Retry is disabled while a retry request is on its way. */
+  retryPending: string;
+  /** Shown instead of Retry while the entry is still running (the server refuses with 409). */
+  retryWhenFinished: string;
+  /** A 403 from the retry endpoint. */
+  retryForbidden: string;
   retrigger: string;
   retryOf: string;
   related: string;
@@ -84,6 +96,10 @@ export interface ActivityStrings {
   exportDone: (rows: number) => string;
   exportAsync: string;
   exportFailed: string;
+  /** Tooltip of the disabled Export CSV button when the viewer lacks the `export` permission. */
+  exportNotAllowed: string;
+  /** A 403 from the export endpoint. */
+  exportForbidden: string;
   histogramLabel: string;
   histogramBar: (when: string, count: number, failures: number) => string;
   actorKinds: { user: string; system: string; external: string };
@@ -125,6 +141,11 @@ export const DEFAULT_STRINGS: ActivityStrings = {
   customFrom: 'From',
   customTo: 'To',
   applyRange: 'Apply',
+  previousMonth: 'Previous month',
+  nextMonth: 'Next month',
+  rangeHint: (days, timeZone) => `${days}, days in ${timeZone}`,
+  pickStartDay: 'Pick the first day, then the last',
+  openEnded: 'until now',
   clearAll: 'Clear all',
   removeFilter: (label) => `Remove filter ${label}`,
   activeFilters: 'Active filters',
@@ -179,6 +200,9 @@ export const DEFAULT_STRINGS: ActivityStrings = {
   retryStarted: 'Retry started as a new run.',
   openNewRun: 'Open new run',
   retryFailed: 'Retry failed',
+  retryPending: 'A retry request is already on its way.',
+  retryWhenFinished: 'Retry becomes available once this run has finished.',
+  retryForbidden: 'You do not have permission to retry entries.',
   retrigger: 'Re-trigger from its integration page',
   retryOf: 'Retry of',
   related: 'Related entries',
@@ -189,6 +213,9 @@ export const DEFAULT_STRINGS: ActivityStrings = {
   exportAsync:
     'This export is large: it runs in the background and the download link will be emailed to you.',
   exportFailed: 'Export failed',
+  exportNotAllowed: 'You do not have permission to export activity.',
+  exportForbidden:
+    'You do not have permission to export activity. Ask an administrator for the export permission.',
   histogramLabel: 'Entries over time',
   histogramBar: (when, count, failures) =>
     `${when}: ${count} ${count === 1 ? 'entry' : 'entries'}, ${failures} ${failures === 1 ? 'failure' : 'failures'}`,

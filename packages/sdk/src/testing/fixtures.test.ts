@@ -1,5 +1,7 @@
 import { UUID } from 'uuidv7';
 import { describe, expect, it } from 'vitest';
+import { catalogLabels } from '../core/catalog.js';
+import { wineClubCatalog } from '../core/presets/wineClub.js';
 import { ACTIVITY_STATUSES, ACTIVITY_TYPES } from '../types.js';
 import { FIXTURE_USERS, generateActivity, generateActivityBatches } from './fixtures.js';
 
@@ -81,6 +83,23 @@ describe('generateActivity', () => {
     expect(data.some((e) => e.entity?.label === 'Spring 2026 Reds')).toBe(true);
     expect(data.some((e) => e.entity?.label === 'Alex Chen' && e.changes?.length)).toBe(true);
     expect(data.some((e) => e.changes?.some((c) => c.after === 'VIP'))).toBe(true);
+  });
+
+  it('emits only actions, entity types and webhook events the wine-club catalog labels', () => {
+    const labels = catalogLabels(wineClubCatalog);
+    const entityTypes = new Set(labels.entityTypes.map((t) => t.value));
+    const events = new Map(labels.providers.map((p) => [p.value, new Set(p.events)]));
+    const unlabelled = new Set<string>();
+    for (const e of generateActivity({ count: 5000, seed: 7, now })) {
+      // A webhook's action is shown by its provider and event type, which the catalog lists per provider.
+      if (e.type === 'WEBHOOK') {
+        const provider = e.webhook?.provider ?? '';
+        if (!events.get(provider)?.has(e.webhook?.eventType ?? ''))
+          unlabelled.add(`webhook ${provider}/${e.webhook?.eventType}`);
+      } else if (labels.actions[e.action] === undefined) unlabelled.add(`action ${e.action}`);
+      if (e.entity && !entityTypes.has(e.entity.type)) unlabelled.add(`entity ${e.entity.type}`);
+    }
+    expect([...unlabelled].sort()).toEqual([]);
   });
 
   it('captures failed stock syncs with a stack trace, retryable', () => {

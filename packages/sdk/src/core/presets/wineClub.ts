@@ -83,6 +83,36 @@ export const wineClubCatalog = defineCatalog({
         removed: { label: 'Removed' },
       },
     },
+    // The fixtures and the example record a member's role change as `team.role_changed` (on a
+    // `team_member` entity), so the team itself is an entity type too.
+    team: {
+      label: 'Team',
+      plural: 'Teams',
+      href: () => '/settings/team',
+      actions: {
+        role_changed: action<{ from: string; to: string }>({ label: 'Role changed' }),
+        member_invited: { label: 'Member invited' },
+        member_removed: { label: 'Member removed' },
+      },
+    },
+    integration: {
+      label: 'Integration',
+      href: (id) => `/settings/integrations/${encodeURIComponent(id)}`,
+      actions: {
+        connected: { label: 'Connected' },
+        disconnected: { label: 'Disconnected' },
+        sync_failed: action<{ error: string }>({ label: 'Sync failed' }),
+      },
+    },
+    // What the query API records about the log itself (CSV exports and their downloads).
+    activity: {
+      label: 'Activity',
+      plural: 'Activity',
+      actions: {
+        exported: action<{ rows: number; async?: boolean }>({ label: 'Exported' }),
+        export_downloaded: action<{ exportId: string; rows?: number }>({ label: 'Export downloaded' }),
+      },
+    },
   },
   jobs: {
     PROCESS_RELEASE_PAYMENTS: {
@@ -126,7 +156,13 @@ export const wineClubCatalog = defineCatalog({
     },
     fedex: {
       label: 'FedEx',
-      events: ['shipment.created', 'shipment.in_transit', 'shipment.delivered', 'shipment.exception'],
+      events: [
+        'shipment.created',
+        'shipment.in_transit',
+        'shipment.delivered',
+        'shipment.exception',
+        'tracking.updated',
+      ],
     },
     square: {
       label: 'Square',

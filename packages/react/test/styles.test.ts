@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CSS = readFileSync(join(__dirname, '../src/styles.css'), 'utf8');
+
+interface Declared {
+  selector: string;
+  /** Enclosing at-rules, e.g. `@media (prefers-color-scheme: dark)`. */
+  within: string;
+  name: string;
+  value: string;
+}
+
+/** Every declaration of the stylesheet, parsed by jsdom's CSS parser (nested in @media/@layer too). */
+function declarations(css: string): Declared[] {
+  const style = document.createElement('style');
+  style.textContent = css;
+  document.head.appendChild(style);
+  const sheet = style.sheet;
+  style.remove();
+  if (!sheet) throw new Error('jsdom did not parse the stylesheet');
+  const out: Declared[] = [];
+  const walk = (rules: CSSRuleList, within: string) => {
+    for (const rule of Array.from(rules)) {
+      if ('selectorText' in rule && 'style' in rule) {
+        const r = rule as CSSStyleRule;
+        for (let i = 0; i < r.style.length; i++) {
+          const name = r.style.item(i);
+          out.push({ selector: r.selectorText, within, name, value: r.style.getPropertyValue(name) });
+        }
+      } else if ('cssRules' in rule) {
+        const head = rule.cssText.slice(0, rule.cssText.indexOf('{')).trim();
+        walk((rule as CSSGroupingRule).cssRules, `${within} ${head}`.trim());
+      }
+    }
+  };
+  walk(sheet.cssRules, '');
+  return out;
+}
+
+const all = declarations(CSS);
+
+describe('styles.css theming', () => {
+  it('parses into rules (the checks below see real declarations)', () => {
+    expect(all.length).toBeGreaterThan(500);
+    expect(all.some((d) => d.name === '--_activity-accent')).toBe(true);
+  });
+
+  it('never declares a public --activity-* variable, so the host’s :root or ancestor value is inherited', () => {
+    // Any declaration of --activity-x on a component element would beat the value it inherits from :root.
+    const offending = all
+      .filter((d) => d.name.startsWith('--activity-'))
+      .map((d) => `${d.within} ${d.selector} { ${d.name} }`.trim());
+    expect(offending).toEqual([]);
+  });
+
+  it('reads every public variable with its private default as the fallback', () => {
+    const reads = all.flatMap((d) => [...d.value.matchAll(/var\(\s*(--activity-[a-z0-9-]+)\s*([,)])/g)]);
+    expect(reads.length).toBeGreaterThan(100);
+    const bare = new Set<string>();
+    for (const d of all) {
+      for (const m of d.value.matchAll(
+        /var\(\s*--activity-([a-z0-9-]+)\s*(,\s*var\(\s*--_activity-([a-z0-9-]+))?/g,
+      )) {
+        if (m[3] !== m[1]) bare.add(`${d.selector} { ${d.name}: ${d.value} }`);
+      }
+    }
+    expect([...bare]).toEqual([]);
+  });
+
+  it('declares the private defaults only on .activity-theme, with a dark value for every colour', () => {
+    const privateDecls = all.filter((d) => d.name.startsWith('--_activity-'));
+    expect(
+      privateDecls.filter((d) => !d.selector.includes('.activity-theme')).map((d) => d.selector),
+    ).toEqual([]);
+    const light = new Set(
+      privateDecls.filter((d) => d.selector === '.activity-theme' && d.within === '').map((d) => d.name),
+    );
+    const forcedDark = new Set(
+      privateDecls
+        .filter(
+          (d) => d.selector.includes("[data-theme='dark']") || d.selector.includes('[data-theme="dark"]'),
+        )
+        .map((d) => d.name),
+    );
+    const osDark = new Set(
+      privateDecls.filter((d) => d.within.includes('prefers-color-scheme: dark')).map((d) => d.name),
+    );
+    // Every variable read has a light default, and each dark set overrides the same names.
+    const read = new Set(
+      all.flatMap((d) =>
+        [...d.value.matchAll(/var\(\s*(--_activity-[a-z0-9-]+)/g)].map((m) => m[1] as string),
+      ),
+    );
+    expect([...read].filter((name) => !light.has(name))).toEqual([]);
+    expect(forcedDark.size).toBeGreaterThan(20);
+    expect([...forcedDark].sort()).toEqual([...osDark].sort());
+    expect([...forcedDark].filter((name) => !light.has(name))).toEqual([]);
+  });
+});
