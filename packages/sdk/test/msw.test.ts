@@ -141,6 +141,21 @@ describe('createActivityMswHandlers', () => {
     await expect.poll(async () => (await client.get(entryId)).status, { timeout: 5000 }).toBe('SUCCESS');
   });
 
+  it('streams a CSV export in a retry-enabled scenario and records the export as an entry', async () => {
+    // Regression: the scenarios' store recorder threw on record(), so Export CSV failed in every story.
+    const scenario = activityScenarios.failedJob({ baseUrl: BASE });
+    server.use(...scenario.handlers);
+    const client = createActivityClient({ baseUrl: BASE });
+    const result = await client.exportCsv({ range: 'all' });
+    expect(result.kind).toBe('file');
+    if (result.kind !== 'file') return;
+    const csv = await result.response.text();
+    expect(csv.split('\r\n').filter((l) => l !== '').length).toBeGreaterThan(1);
+    await expect
+      .poll(async () => (await client.list({ range: 'all', q: 'activity.exported' })).entries.length)
+      .toBeGreaterThan(0);
+  });
+
   it('ships scenarios whose focus entry is served by the API', async () => {
     for (const name of ['inProgressJob', 'webhook', 'largeDiff'] as const) {
       const scenario = activityScenarios[name]({ baseUrl: BASE });

@@ -5,7 +5,7 @@
  */
 import { delay, HttpResponse, http, type RequestHandler } from 'msw';
 import { UUID } from 'uuidv7';
-import type { ActivityRecorder } from '../core/api.js';
+import type { ActivityRecorder, RecordInput } from '../core/api.js';
 import { catalogLabels } from '../core/catalog.js';
 import { wineClubCatalog } from '../core/presets/wineClub.js';
 import {
@@ -75,7 +75,7 @@ export function createActivityMswHandlers(options: ActivityMswOptions): RequestH
       return createActivityHandler({
         ...options.handlerOptions,
         store,
-        activity: options.activity ?? (hasRetry ? createStoreRecorder(store) : undefined),
+        activity: options.activity ?? createStoreRecorder(store),
         retry: options.retry,
         authorize: () => viewer,
       });
@@ -108,12 +108,43 @@ export function createStoreRecorder(store: ActivityStore): ActivityRecorder {
       Math.floor(Math.random() * 2 ** 32),
     ).toString();
   };
-  const unsupported = (name: string) => () => {
-    throw new Error(`${name} is not supported by the msw store recorder`);
+  // The handler records audit entries (exports, downloads) through record(): write them as given.
+  const toEntry = (input: RecordInput): ActivityEntry => {
+    const now = new Date().toISOString();
+    const occurred = input.occurredAt ?? now;
+    return {
+      id: input.id ?? newId(),
+      orgId: input.orgId ?? MSW_DEFAULT_VIEWER.orgId,
+      occurredAt: typeof occurred === 'string' ? occurred : occurred.toISOString(),
+      recordedAt: now,
+      schemaVersion: 1,
+      type: input.type,
+      status: input.status ?? 'SUCCESS',
+      actor: input.actor ?? { kind: 'system', id: 'system', name: 'system' },
+      action: input.action,
+      entity: input.entity,
+      summary: input.summary,
+      changes: input.changes,
+      metadata: input.metadata,
+      webhook: input.webhook,
+      correlationId: input.correlationId,
+      parentId: input.parentId,
+      retryOf: input.retryOf,
+      idempotencyKey: input.idempotencyKey,
+      context: input.context,
+    };
   };
   const recorder: ActivityRecorder = {
-    record: unsupported('record'),
-    recordDurable: unsupported('recordDurable'),
+    record(input) {
+      const entry = toEntry(input);
+      void store.append([entry]).catch(() => undefined);
+      return entry.id;
+    },
+    async recordDurable(input) {
+      const entry = toEntry(input);
+      await store.append([entry]);
+      return entry;
+    },
     job(name, jobOptions = {}) {
       const id = newId();
       const orgId = jobOptions.orgId ?? MSW_DEFAULT_VIEWER.orgId;
