@@ -229,6 +229,14 @@ export interface AppendResult {
 }
 
 /**
+ * Optional hint on the array the recorder passes to `ActivityStore.append`: `array[ENTRY_JSON][i]` is
+ * `JSON.stringify(array[i])`, already made when the entry was queued, so a store writing JSON text can
+ * skip serialising again. Trust it only on the array as received; a wrapper that changes entries must
+ * pass a new array (a copy does not carry the hint).
+ */
+export const ENTRY_JSON: unique symbol = Symbol.for('@activity/sdk.entryJson');
+
+/**
  * Where entries live. Every implementation runs the shared conformance suite
  * (`runStoreContract` from `@activity/sdk/testing`).
  */

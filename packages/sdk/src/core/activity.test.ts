@@ -1,8 +1,18 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ActivityError } from '../errors.js';
+import { createSqliteStore } from '../sqlite/store.js';
 import { createMemoryStore } from '../testing/memoryStore.js';
-import type { ActivityEntry, ActivityStore, AppendResult, JobUpdate } from '../types.js';
+import {
+  type ActivityEntry,
+  type ActivityStore,
+  type AppendResult,
+  ENTRY_JSON,
+  type JobUpdate,
+} from '../types.js';
 import { type ActivityOptions, createActivity } from './activity.js';
 import type { RecordInput } from './api.js';
 import { wineClubCatalog } from './presets/wineClub.js';
@@ -651,5 +661,87 @@ describe('job runs', () => {
     expect(run.finished).toBe(true);
     await expect(run.succeed()).resolves.toBeUndefined();
     expect(errors[0]?.field).toBe('orgId');
+  });
+});
+
+describe('deferred validation', () => {
+  it('returns an id, then rejects an invalid snapshot at write time, counted and reported with that id', async () => {
+    const { activity, inner, errors } = setup({ limits: { maxStringLength: 100 } });
+    const good = activity.record(event(1));
+    const bad = activity.record(event(2, { metadata: { note: 'x'.repeat(200) } }));
+    const after = activity.record(event(3));
+    expect(bad).toBeTypeOf('string');
+    expect(errors).toHaveLength(0);
+    await activity.flush();
+    expect(errors.map((e) => [e.code, e.field])).toEqual([['EVENT_TOO_LARGE', 'metadata.note']]);
+    expect(activity.stats()).toMatchObject({ recorded: 3, persisted: 2, rejected: { EVENT_TOO_LARGE: 1 } });
+    expect(activity.stats().queuedBytes).toBe(0);
+    expect(await inner.get(ORG, bad as string)).toBeUndefined();
+    expect(await inner.get(ORG, good as string)).toBeDefined();
+    expect(await inner.get(ORG, after as string)).toBeDefined();
+  });
+
+  it('hands onError only the id of a rejected snapshot, never its unredacted content', async () => {
+    const seen: unknown[] = [];
+    const { activity } = setup({ limits: { maxStringLength: 100 }, onError: (_, entry) => seen.push(entry) });
+    const id = activity.record(event(1, { metadata: { password: 'hunter2', note: 'x'.repeat(200) } }));
+    await activity.flush();
+    expect(seen).toEqual([{ id }]);
+  });
+
+  it('still rejects a durable record with the validation error before it returns', async () => {
+    const { activity } = setup({ limits: { maxStringLength: 100 } });
+    await expect(
+      activity.recordDurable(event(1, { metadata: { note: 'x'.repeat(200) } })),
+    ).rejects.toMatchObject({ code: 'EVENT_TOO_LARGE', field: 'metadata.note' });
+  });
+
+  it('stores the input as it was at record() time, whatever the host changes afterwards', async () => {
+    const { activity, inner } = setup();
+    const metadata = { plan: 'gold', tags: ['a'] };
+    const id = activity.record(event(1, { metadata }));
+    metadata.plan = 'changed';
+    metadata.tags.push('b');
+    await activity.flush();
+    expect((await inner.get(ORG, id as string))?.metadata).toEqual({ plan: 'gold', tags: ['a'] });
+  });
+
+  it('redacts and cleans snapshots before they are stored', async () => {
+    const { activity, inner } = setup();
+    const id = activity.record(
+      event(1, { summary: 'token=abc123', metadata: { apiKey: 'k', note: 'a\u0000b', lone: '\uD800' } }),
+    );
+    await activity.flush();
+    const stored = await inner.get(ORG, id as string);
+    expect(stored?.summary).toBe('token=[REDACTED]');
+    expect(stored?.metadata).toEqual({ apiKey: '[REDACTED]', note: 'ab', lone: '\uFFFD' });
+  });
+
+  it('hands the store each entry with its JSON text, and SQLite stores that text as is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'activity-json-'));
+    try {
+      const sqlite = createSqliteStore({ path: join(dir, 'a.db') });
+      const hints: (readonly string[] | undefined)[] = [];
+      const store: ActivityStore = {
+        ...sqlite,
+        append: (entries) => {
+          hints.push((entries as { [ENTRY_JSON]?: readonly string[] })[ENTRY_JSON]);
+          return sqlite.append(entries);
+        },
+      };
+      const activity = createActivity({ store, defaultOrgId: ORG });
+      const id = activity.record(event(1, { metadata: { password: 'hunter2', n: 1 } }));
+      await activity.shutdown();
+      const data = sqlite.db
+        .prepare('SELECT data FROM activity_entries WHERE id = ?')
+        .pluck()
+        .get(id) as string;
+      expect(hints[0]).toEqual([data]);
+      expect(JSON.parse(data)).toMatchObject({ id, metadata: { password: '[REDACTED]', n: 1 } });
+      expect(await sqlite.get(ORG, id as string)).toEqual(JSON.parse(data));
+      await sqlite.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

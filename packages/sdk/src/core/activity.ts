@@ -1,12 +1,16 @@
 /**
- * The recording pipeline: `record()` builds, validates, redacts and enqueues an entry without ever
- * throwing or awaiting; a single writer drains the byte-bounded queue in batches (by size and by
- * interval), retries store failures with backoff and full jitter, and bisects a failing batch so one
- * poison entry never costs the rest. Job runs are one entry moved IN_PROGRESS → final by `updateJob`.
+ * The recording pipeline: `record()` builds an entry, makes the quick checks and enqueues a JSON snapshot
+ * of it without ever throwing or awaiting; a single writer drains the byte-bounded queue in batches (by
+ * size and by interval), validates and redacts each snapshot on its own before anything is stored,
+ * retries store failures with backoff and full jitter, and bisects a failing batch so one poison entry
+ * never costs the rest. Job runs are one entry moved IN_PROGRESS → final by `updateJob`.
  */
+import { V7Generator } from 'uuidv7';
 import { ActivityError, type ActivityErrorCode } from '../errors.js';
 import {
+  ACTIVITY_STATUSES,
   ACTIVITY_TYPES,
+  ACTOR_KINDS,
   type ActivityEntry,
   type ActivityErrorInfo,
   type ActivityStatus,
@@ -14,6 +18,7 @@ import {
   type ActivityType,
   type Actor,
   type AppendResult,
+  ENTRY_JSON,
   type JobProgress,
   type JobUpdate,
   SCHEMA_VERSION,
@@ -41,9 +46,15 @@ import type {
 } from './catalog.js';
 import { currentContext, withContext } from './context.js';
 import { diffObjects, summarizeChanges } from './diff.js';
-import { newEntryId } from './ids.js';
-import { createRedactor, type RedactionOptions, type Redactor } from './redact.js';
-import { resolveLimits, type ValidationLimits, validateEntry } from './validate.js';
+import { compileRedactor, type EntryScrubber, type RedactionOptions } from './redact.js';
+import {
+  type PreparedEntry,
+  prepareEntry,
+  prepareEntryFast,
+  resolveLimits,
+  utf8Bytes,
+  type ValidationLimits,
+} from './validate.js';
 
 /** What to do when the queue's byte bound is reached. */
 export type OverflowPolicy = 'reject' | 'drop-oldest';
@@ -120,10 +131,42 @@ export interface Activity<C extends CatalogDefinition = CatalogDefinition> exten
 }
 
 const SYSTEM_ACTOR: Actor = Object.freeze({ kind: 'system', id: 'system' });
+
+/**
+ * Entry ids: UUIDv7 from the `uuidv7` package, fed from a pool of 4 KiB of crypto randomness. The
+ * package's default refills every 8 words, and that call was a tenth of record()'s cost.
+ */
+const entryIds = (() => {
+  const pool = new Uint32Array(1024);
+  let cursor = pool.length;
+  const generator = new V7Generator({
+    nextUint32(): number {
+      if (cursor >= pool.length) {
+        crypto.getRandomValues(pool);
+        cursor = 0;
+      }
+      return pool[cursor++] as number;
+    },
+  });
+  return (): string => generator.generate().toString();
+})();
 const MIB = 1024 * 1024;
 
 interface QueueItem {
-  entry: ActivityEntry;
+  id: string;
+  /**
+   * The validated, redacted entry as JSON: the queued form. One string per entry keeps the queue's
+   * memory close to its byte bound (the same entry as objects takes 3-5 times as much).
+   */
+  json: string;
+  /** The entry as objects, kept only where the recorder reads it again (job runs, durable records). */
+  entry: ActivityEntry | undefined;
+  /**
+   * True while `json` is record()'s snapshot of the input, not yet validated and redacted: that work
+   * runs when the writer takes the item, off the caller's hot path.
+   */
+  pending: boolean;
+  /** UTF-8 bytes of `json`. */
   bytes: number;
   seq: number;
   /** Set once the writer took the item into a batch: it can no longer be edited in place. */
@@ -304,7 +347,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   const retryMaxMs = options.retryMaxMs ?? 10_000;
   const progressIntervalMs = options.progressIntervalMs ?? 500;
   const limits = resolveLimits(options.limits);
-  const redactor: Redactor = createRedactor(options.redact);
+  const redactor: EntryScrubber = compileRedactor(options.redact);
   const clock = options.now ?? (() => new Date());
   const onError = options.onError;
   const retryableJobs = new Set(options.retryable?.jobs ?? []);
@@ -421,11 +464,13 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     let summary = input.summary;
     if (summary === undefined && Array.isArray(changes) && changes.length > 0)
       summary = summarizeChanges(changes);
-    return compact({
-      id: input.id ?? newEntryId(),
+    const recordedAt = now.toISOString();
+    // Undefined members are left in: both validation paths drop them (deleting would slow the object).
+    return {
+      id: input.id ?? entryIds(),
       orgId,
-      occurredAt: toIso(input.occurredAt, now, 'occurredAt'),
-      recordedAt: now.toISOString(),
+      occurredAt: input.occurredAt === undefined ? recordedAt : toIso(input.occurredAt, now, 'occurredAt'),
+      recordedAt,
       schemaVersion: SCHEMA_VERSION,
       type,
       status: input.status ?? status ?? 'SUCCESS',
@@ -444,13 +489,116 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       context: input.context ?? ctx?.context,
       retryable,
       retriggerUrl,
-    });
+    };
   }
 
-  /** Validates and redacts a candidate. Throws ActivityError. */
-  function finish(candidate: Record<string, unknown>): { entry: ActivityEntry; bytes: number } {
-    const { entry, bytes } = validateEntry(candidate, limits);
-    return { entry: redactor.entry(entry), bytes };
+  /** Validates and redacts a candidate (one private copy, redacted in place) and serialises it. Throws ActivityError. */
+  function finish(candidate: Record<string, unknown>): PreparedEntry {
+    return prepareEntry(candidate, limits, redactor.scrubEntry);
+  }
+
+  /**
+   * {@link finish} for a snapshot: its parsed copy is private, so it is checked and redacted in place
+   * rather than copied again, unless a string needs cleaning (a `\u` escape in the text) or the check
+   * finds anything unusual; then the exact path decides.
+   */
+  function finishSnapshot(json: string): PreparedEntry {
+    const fast = json.includes('\\u')
+      ? undefined
+      : prepareEntryFast(JSON.parse(json) as Record<string, unknown>, limits, redactor.scrubEntry);
+    // A fresh parse: the fast path may have redacted part of its copy before giving up.
+    return fast ?? finish(JSON.parse(json) as Record<string, unknown>);
+  }
+
+  /**
+   * The cheap checks record() makes before deferring the rest: what a wrong call gets wrong (type,
+   * status, action, actor, a host-given id). Anything failing them is validated in full at once, so
+   * the error is the precise one.
+   */
+  function passesQuickChecks(candidate: Record<string, unknown>): boolean {
+    const { id, orgId, type, status, action, actor } = candidate;
+    return (
+      typeof id === 'string' &&
+      id !== '' &&
+      id.length <= 256 &&
+      id.trim() === id &&
+      typeof orgId === 'string' &&
+      (ACTIVITY_TYPES as readonly unknown[]).includes(type) &&
+      (ACTIVITY_STATUSES as readonly unknown[]).includes(status) &&
+      (status !== 'IN_PROGRESS' || type === 'BACKGROUND_JOB') &&
+      typeof action === 'string' &&
+      action.trim() !== '' &&
+      isObject(actor) &&
+      typeof actor.id === 'string' &&
+      (ACTOR_KINDS as readonly unknown[]).includes(actor.kind)
+    );
+  }
+
+  /**
+   * record()'s synchronous part: a JSON snapshot of the input (later host mutation cannot change what
+   * is stored) after the quick checks. Deep validation and redaction run when the writer takes it.
+   * Input that fails the checks, cannot be serialised or is already too large is decided here instead.
+   */
+  function snapshot(candidate: Record<string, unknown>): QueueItem {
+    let json: string | undefined;
+    try {
+      if (passesQuickChecks(candidate)) json = JSON.stringify(candidate);
+    } catch {
+      // Cycles, bigint, throwing getters or toJSON: the full validation below names the field.
+    }
+    if (json === undefined || json.length > limits.maxBytes) {
+      const prepared = finish(candidate);
+      return queueItem(prepared.id, prepared.json, prepared.bytes, false);
+    }
+    return queueItem(candidate.id as string, json, utf8Bytes(json), true);
+  }
+
+  function queueItem(
+    id: string,
+    json: string,
+    bytes: number,
+    pending: boolean,
+    entry?: ActivityEntry,
+    settle?: QueueItem['settle'],
+  ): QueueItem {
+    return { id, json, entry, pending, bytes, seq: 0, taken: false, settle };
+  }
+
+  /**
+   * Validates and redacts the snapshots of a batch the writer just took, each on its own: an invalid
+   * one is counted and reported (with its id) and leaves the batch, the rest are written.
+   */
+  function preparePending(batch: QueueItem[]): QueueItem[] {
+    let valid: QueueItem[] | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i] as QueueItem;
+      if (!item.pending) {
+        valid?.push(item);
+        continue;
+      }
+      item.pending = false;
+      try {
+        const prepared = finishSnapshot(item.json);
+        queuedBytes += prepared.bytes - item.bytes;
+        item.bytes = prepared.bytes;
+        item.json = prepared.json;
+        // Held only while the batch is written: the store receives these objects.
+        item.entry = prepared.entry;
+        valid?.push(item);
+      } catch (error) {
+        valid ??= batch.slice(0, i);
+        queuedBytes -= item.bytes;
+        const failure = asActivityError(error);
+        bump(counters.rejected, failure.code);
+        report(failure, { id: item.id });
+      }
+    }
+    return valid ?? batch;
+  }
+
+  /** The queued entry as objects, parsed from its JSON when the queue kept only that. */
+  function entryOf(item: QueueItem): ActivityEntry {
+    return item.entry ?? (JSON.parse(item.json) as ActivityEntry);
   }
 
   // --- queue and writer -------------------------------------------------------------------------
@@ -508,7 +656,8 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     // Reported once per overflow episode; every drop is counted in stats().dropped.queue_full.
     if (!overflowing) {
       overflowing = true;
-      report(error, item.entry);
+      // A pending snapshot is not redacted yet: the handler gets its id only.
+      if (onError !== undefined) report(error, item.pending ? { id: item.id } : entryOf(item));
     }
   }
 
@@ -560,16 +709,25 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     for (const item of items) {
       const error = new ActivityError(
         'STORE_FAILED',
-        `store.append failed (${toErrorInfo(cause).message}); entry ${item.entry.id} dropped after ${maxRetries} retries`,
+        `store.append failed (${toErrorInfo(cause).message}); entry ${item.id} dropped after ${maxRetries} retries`,
         { cause },
       );
       item.settle?.(false, error);
-      report(error, item.entry);
+      if (onError !== undefined) report(error, entryOf(item));
     }
   }
 
   async function append(items: QueueItem[]): Promise<AppendResult> {
-    return store.append(items.map((item) => item.entry));
+    const entries: ActivityEntry[] = new Array(items.length);
+    const texts: string[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as QueueItem;
+      entries[i] = entryOf(item);
+      texts[i] = item.json;
+    }
+    // Stores that write JSON (SQLite) reuse the text made at record() time instead of serialising again.
+    Object.defineProperty(entries, ENTRY_JSON, { value: texts });
+    return store.append(entries);
   }
 
   /** Writes a batch: retries with backoff, then bisects to isolate entries the store keeps refusing. */
@@ -608,9 +766,15 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     running = true;
     try {
       while (queue.length > 0 && (drainAll || queue.length >= batchSize)) {
-        const batch = queue.splice(0, batchSize);
-        for (const item of batch) item.taken = true;
+        const taken = queue.splice(0, batchSize);
+        for (const item of taken) item.taken = true;
+        const batch = preparePending(taken);
         inflight = batch;
+        if (batch.length === 0) {
+          inflight = [];
+          notifyWaiters();
+          continue;
+        }
         try {
           await writeBatch(batch);
         } catch (error) {
@@ -631,18 +795,28 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
 
   // --- record -----------------------------------------------------------------------------------
 
+  /** Builds, prepares and enqueues an entry. `keep` holds its objects on the item for later reads. */
   function submit(
     make: () => Record<string, unknown>,
     settle?: (ok: boolean, error?: ActivityError) => void,
-  ): { id: string; item: QueueItem } | ActivityError {
+    keep = false,
+  ): { id: string; entry: ActivityEntry | undefined; item: QueueItem } | ActivityError {
     try {
       if (closed) {
         return new ActivityError('SHUTDOWN', 'record() after shutdown(): the entry was not accepted');
       }
-      const { entry, bytes } = finish(make());
-      const item: QueueItem = { entry, bytes, seq: 0, taken: false, settle };
+      const candidate = make();
+      let item: QueueItem;
+      if (keep) {
+        // Job runs and durable records read their entry again: validated in full, now.
+        const prepared = finish(candidate);
+        item = queueItem(prepared.id, prepared.json, prepared.bytes, false, prepared.entry, settle);
+      } else {
+        item = snapshot(candidate);
+        item.settle = settle;
+      }
       if (!enqueue(item)) return overflowError('entry refused');
-      return { id: entry.id, item };
+      return { id: item.id, entry: item.entry, item };
     } catch (error) {
       return asActivityError(error);
     }
@@ -671,13 +845,14 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
           if (ok && entry !== undefined) resolve(entry);
           else rejectPromise(error ?? new ActivityError('DROPPED', 'entry was dropped before it was stored'));
         },
+        true,
       );
       if (result instanceof ActivityError) {
         if (result.code !== 'QUEUE_FULL') reject(result, true);
         rejectPromise(result);
         return;
       }
-      entry = result.item.entry;
+      entry = result.entry;
       // A caller awaiting durability should not wait for the interval.
       scheduleDrain();
       drainAll = true;
@@ -793,15 +968,14 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     const base = state.entry;
     if (base === undefined) return Promise.resolve();
     let update: JobUpdate = raw;
-    let merged: ActivityEntry;
-    let bytes: number;
+    let prepared: PreparedEntry;
     try {
       const candidate = compact({
         ...base,
         ...compact({ ...raw }),
         metadata: raw.metadata === undefined ? base.metadata : { ...base.metadata, ...raw.metadata },
       });
-      ({ entry: merged, bytes } = finish(candidate));
+      prepared = finish(candidate);
     } catch (error) {
       reject(asActivityError(error));
       if (!final) return Promise.resolve();
@@ -813,11 +987,12 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
         progress: raw.progress,
       });
       try {
-        ({ entry: merged, bytes } = finish(compact({ ...base, ...update })));
+        prepared = finish(compact({ ...base, ...update }));
       } catch {
         return Promise.resolve();
       }
     }
+    const merged = prepared.entry;
     const clean: JobUpdate = compact({
       status: update.status,
       progress: update.progress === undefined ? undefined : merged.progress,
@@ -830,8 +1005,9 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     state.entry = merged;
     const item = state.item;
     if (item !== undefined && !item.taken) {
-      queuedBytes += bytes - item.bytes;
-      item.bytes = bytes;
+      queuedBytes += prepared.bytes - item.bytes;
+      item.bytes = prepared.bytes;
+      item.json = prepared.json;
       item.entry = merged;
       if (final) {
         // The caller may await the final state: write it now rather than after the interval.
@@ -968,7 +1144,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
           );
         }
         state.total = total;
-        const id = typeof rest.id === 'string' && rest.id !== '' ? rest.id : newEntryId();
+        const id = typeof rest.id === 'string' && rest.id !== '' ? rest.id : entryIds();
         const candidate = build(
           {
             ...rest,
@@ -987,24 +1163,27 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
         return candidate;
       },
       (ok) => resolveCommitted(ok),
+      true,
     );
     if (result instanceof ActivityError) {
       if (result.code !== 'QUEUE_FULL') reject(result);
       resolveCommitted(false);
       // A run that could not start still honours the JobRun contract; its calls do nothing.
       state.finished = true;
-      state.id = newEntryId();
+      state.id = entryIds();
       return { run: makeRun(state), correlationId: undefined };
     }
     state.id = result.id;
-    state.orgId = result.item.entry.orgId;
-    state.entry = result.item.entry;
+    // Kept entries (keep = true) always carry their objects.
+    const entry = result.entry as ActivityEntry;
+    state.orgId = entry.orgId;
+    state.entry = entry;
     state.item = result.item;
     void state.committed.then(() => {
       state.item = undefined;
     });
     runs.add(state);
-    return { run: makeRun(state), correlationId: result.item.entry.correlationId };
+    return { run: makeRun(state), correlationId: entry.correlationId };
   }
 
   function job(name: string, jobOptions?: JobOptions): TypedJobRun {

@@ -80,7 +80,7 @@ export interface ActivityStats {
   recorded: number;
   persisted: number;
   duplicates: number;
-  /** Entries refused at `record()` time, by reason (error code). */
+  /** Entries refused, by reason (error code): at `record()` time, or when the writer validates its snapshot. */
   rejected: Record<string, number>;
   /** Entries dropped from a full queue or after retries were exhausted, by reason. */
   dropped: Record<string, number>;
@@ -102,7 +102,10 @@ export interface ActivityContext {
 
 /** The recorder. Every method is safe to call from host code: none throws, except `recordDurable`'s promise. */
 export interface ActivityRecorder {
-  /** Validates, redacts and enqueues. Returns the entry id, or undefined when the input was rejected. */
+  /**
+   * Checks, snapshots and enqueues; full validation and redaction run before the write. Returns the entry
+   * id, or undefined when the input was rejected at once (a later rejection goes to `onError` with the id).
+   */
   record(input: RecordInput): string | undefined;
   /** Like `record`, but resolves with the stored entry once committed; rejects with an `ActivityError`. */
   recordDurable(input: RecordInput): Promise<ActivityEntry>;

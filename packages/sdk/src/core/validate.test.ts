@@ -1,7 +1,19 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ActivityError } from '../errors.js';
+import { generateActivity } from '../testing/fixtures.js';
 import type { ActivityEntry } from '../types.js';
-import { cleanString, DEFAULT_LIMITS, sanitizeJson, utf8Length, validateEntry } from './validate.js';
+import { compileRedactor } from './redact.js';
+import {
+  cleanString,
+  DEFAULT_LIMITS,
+  prepareEntry,
+  prepareEntryFast,
+  resolveLimits,
+  sanitizeJson,
+  utf8Length,
+  validateEntry,
+} from './validate.js';
 
 function baseEntry(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -287,5 +299,104 @@ describe('utf8Length', () => {
     for (const value of ['', 'abc', 'Zoë', '東京', '😀x', 'a\u07FFb\u0800']) {
       expect(utf8Length(value)).toBe(Buffer.byteLength(value, 'utf8'));
     }
+  });
+});
+
+describe('prepareEntryFast', () => {
+  const limits = resolveLimits();
+  const redactor = compileRedactor();
+  const both = (candidate: Record<string, unknown>) => ({
+    fast: prepareEntryFast(structuredClone(candidate), limits, redactor.scrubEntry),
+    exact: prepareEntry(structuredClone(candidate), limits, redactor.scrubEntry),
+  });
+
+  it('gives exactly what the exact path gives for realistic entries, secrets included', () => {
+    const entries = generateActivity({ count: 400, seed: 5, orgIds: ['org_fast'] });
+    let taken = 0;
+    for (const entry of entries) {
+      const { fast, exact } = both(JSON.parse(JSON.stringify(entry)));
+      if (fast === undefined) continue;
+      taken++;
+      expect(fast.json).toBe(exact.json);
+      expect(fast.bytes).toBe(exact.bytes);
+      expect(fast.entry).toEqual(exact.entry);
+    }
+    // The fast path must be the common one, or it is dead code.
+    expect(taken).toBe(entries.length);
+  });
+
+  it('agrees with the exact path on arbitrary JSON metadata, or leaves the entry to it', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 5 }), { maxKeys: 8 }), (metadata) => {
+        const candidate = JSON.parse(JSON.stringify(baseEntry({ metadata, summary: ' Bearer abc.def ' })));
+        let exact: ReturnType<typeof prepareEntry> | undefined;
+        try {
+          exact = prepareEntry(structuredClone(candidate), limits, redactor.scrubEntry);
+        } catch {
+          exact = undefined;
+        }
+        const fast = prepareEntryFast(structuredClone(candidate), limits, redactor.scrubEntry);
+        if (fast !== undefined) expect(fast.json).toBe(exact?.json);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepts only what the strict schema accepts, field rules included', () => {
+    const text = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.string({ minLength: 95, maxLength: 110 }),
+      fc.constant(' x\u0001 '),
+    );
+    fc.assert(
+      fc.property(
+        fc.record({
+          orgId: text,
+          action: text,
+          entity: fc.record({ type: text, id: text, label: fc.string({ maxLength: 600 }) }),
+          summary: fc.string({ maxLength: 2100 }),
+          schemaVersion: fc.oneof(fc.integer({ min: -1, max: 2 }), fc.constant(1.5)),
+          webhook: fc.record({
+            direction: fc.constantFrom('in', 'out'),
+            provider: text,
+            eventType: text,
+            statusCode: fc.oneof(fc.integer({ min: 90, max: 610 }), fc.constant(200.5)),
+          }),
+        }),
+        (fields) => {
+          const candidate = baseEntry(fields);
+          let exact: string | undefined;
+          try {
+            exact = prepareEntry(structuredClone(candidate), limits, redactor.scrubEntry).json;
+          } catch {
+            exact = undefined;
+          }
+          const fast = prepareEntryFast(structuredClone(candidate), limits, redactor.scrubEntry);
+          if (exact === undefined) expect(fast).toBeUndefined();
+          else if (fast !== undefined) expect(fast.json).toBe(exact);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('trims ids and normalises timestamps like the strict schema', () => {
+    const { fast, exact } = both(baseEntry({ orgId: ' org_acme ', occurredAt: '2026-03-01T14:00:00+02:00' }));
+    expect(fast?.entry.orgId).toBe('org_acme');
+    expect(fast?.entry.occurredAt).toBe('2026-03-01T12:00:00.000Z');
+    expect(fast?.json).toBe(exact.json);
+    const rolled = both(baseEntry({ occurredAt: '2026-02-30T00:00:00.000Z' }));
+    expect(rolled.fast?.entry.occurredAt).toBe('2026-03-02T00:00:00.000Z');
+    expect(rolled.fast?.json).toBe(rolled.exact.json);
+  });
+
+  it.each([
+    ['a too long id', { orgId: 'x'.repeat(300) }],
+    ['IN_PROGRESS outside jobs', { status: 'IN_PROGRESS' }],
+    ['a dangerous key', { metadata: JSON.parse('{"a":{"__proto__":{"x":1}}}') }],
+    ['a Date object', { metadata: { at: new Date(0) } }],
+    ['an unknown type', { type: 'CRON' }],
+  ])('leaves %s to the exact path', (_, overrides) => {
+    expect(prepareEntryFast(baseEntry(overrides), limits, redactor.scrubEntry)).toBeUndefined();
   });
 });

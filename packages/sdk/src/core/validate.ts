@@ -67,10 +67,6 @@ export function resolveLimits(limits?: Partial<ValidationLimits>): ValidationLim
   return merged;
 }
 
-function join(path: string, key: string | number): string {
-  return path === '' ? String(key) : `${path}.${key}`;
-}
-
 function label(path: string): string {
   return path === '' ? 'entry' : path;
 }
@@ -87,150 +83,191 @@ function tooLarge(path: string, reason: string): ActivityError {
   });
 }
 
-/** State shared by one walk. `budget` is a lower bound of the JSON size, to stop huge inputs early. */
+/**
+ * State shared by one walk. `budget` is a lower bound of the JSON size, to stop huge inputs early.
+ * The field path is kept as a stack of keys and joined only when an error names it: building a path
+ * string per value cost more than the rest of the walk.
+ */
 interface Walk {
   limits: ValidationLimits;
-  ancestors: Set<object>;
+  /** Containers being walked, outermost first (depth is capped, so a linear scan finds cycles fast). */
+  open: object[];
+  /** Keys from the walk's root to the value being walked. */
+  keys: (string | number)[];
+  /** Path of the walk's root ('' for the entry itself). */
+  root: string;
   budget: number;
 }
 
-function charge(walk: Walk, bytes: number, path: string): void {
+function newWalk(limits: ValidationLimits, root: string): Walk {
+  return { limits, open: [], keys: [], root, budget: 0 };
+}
+
+function pathOf(walk: Walk): string {
+  let path = walk.root;
+  for (const key of walk.keys) path = path === '' ? String(key) : `${path}.${key}`;
+  return path;
+}
+
+function charge(walk: Walk, bytes: number): void {
   walk.budget += bytes;
   if (walk.budget > walk.limits.maxBytes) {
-    throw tooLarge(path, `entry exceeds ${walk.limits.maxBytes} bytes when serialized`);
+    throw tooLarge(pathOf(walk), `entry exceeds ${walk.limits.maxBytes} bytes when serialized`);
   }
 }
 
-function sanitizeString(walk: Walk, value: string, path: string, what: string): string {
+function sanitizeString(walk: Walk, value: string, what: string): string {
   if (value.length > walk.limits.maxStringLength) {
     throw tooLarge(
-      path,
+      pathOf(walk),
       `${what} is ${value.length} characters long, the limit is ${walk.limits.maxStringLength}`,
     );
   }
   // UTF-8 never takes fewer bytes than UTF-16 code units, so length + quotes is a safe lower bound.
-  charge(walk, value.length + 3, path);
-  return cleanString(value);
+  charge(walk, value.length + 3);
+  return NEEDS_CLEANING.test(value) ? cleanString(value) : value;
 }
 
 function isBinary(value: object): boolean {
   return ArrayBuffer.isView(value) || value instanceof ArrayBuffer;
 }
 
-function walkValue(walk: Walk, value: unknown, path: string, depth: number): unknown {
+function walkValue(walk: Walk, value: unknown, depth: number): unknown {
   switch (typeof value) {
     case 'string':
-      return sanitizeString(walk, value, path, 'string');
+      return sanitizeString(walk, value, 'string');
     case 'number':
-      if (!Number.isFinite(value)) throw invalid(path, `${String(value)} is not a finite number`);
-      charge(walk, 1, path);
+      if (!Number.isFinite(value)) throw invalid(pathOf(walk), `${String(value)} is not a finite number`);
+      charge(walk, 1);
       // -0 serializes as 0; normalising keeps the copy equal to its JSON round trip.
       return value === 0 ? 0 : value;
     case 'boolean':
-      charge(walk, 4, path);
+      charge(walk, 4);
       return value;
     case 'undefined':
       return undefined;
     case 'bigint':
-      throw invalid(path, 'bigint is not JSON; convert it to a string or number');
+      throw invalid(pathOf(walk), 'bigint is not JSON; convert it to a string or number');
     case 'symbol':
-      throw invalid(path, 'symbols are not JSON');
+      throw invalid(pathOf(walk), 'symbols are not JSON');
     case 'function':
-      throw invalid(path, 'functions are not JSON');
+      throw invalid(pathOf(walk), 'functions are not JSON');
   }
   if (value === null) {
-    charge(walk, 4, path);
+    charge(walk, 4);
     return null;
   }
   try {
-    return walkObject(walk, value as object, path, depth);
+    return walkObject(walk, value as object, depth);
   } catch (error) {
     // Hostile getters, proxies and toJSON methods throw; report them at the innermost path.
-    throw asActivityError(error, path);
+    throw asActivityError(error, pathOf(walk));
   }
 }
 
-function walkObject(walk: Walk, object: object, path: string, depth: number): unknown {
-  if (object instanceof Date) {
-    const time = object.getTime();
-    if (Number.isNaN(time)) throw invalid(path, 'invalid Date');
-    charge(walk, 26, path);
-    return object.toISOString();
+function walkObject(walk: Walk, object: object, depth: number): unknown {
+  const proto: unknown = Object.getPrototypeOf(object);
+  // Plain objects and arrays are nearly all a host passes: skip the class checks below for them.
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
+    const special = walkSpecial(walk, object, depth);
+    if (special !== NOT_SPECIAL) return special;
   }
-  // Boxed primitives (new String('x')) serialize as their primitive.
-  if (object instanceof String || object instanceof Number || object instanceof Boolean) {
-    return walkValue(walk, object.valueOf(), path, depth);
-  }
-  if (isBinary(object)) throw invalid(path, 'binary data is not supported; encode it as base64 text');
-  if (
-    object instanceof Map ||
-    object instanceof Set ||
-    object instanceof WeakMap ||
-    object instanceof WeakSet
-  ) {
-    throw invalid(path, `${object.constructor.name} is not JSON; convert it to an object or array`);
-  }
-  if (object instanceof Promise) throw invalid(path, 'a Promise is not JSON; await it first');
-  if (walk.ancestors.has(object)) throw invalid(path, 'circular reference');
+  if (walk.open.includes(object)) throw invalid(pathOf(walk), 'circular reference');
   if (depth >= walk.limits.maxDepth) {
-    throw tooLarge(path, `nested deeper than the limit of ${walk.limits.maxDepth} levels`);
+    throw tooLarge(pathOf(walk), `nested deeper than the limit of ${walk.limits.maxDepth} levels`);
   }
   if (object instanceof Error) {
     // An Error's own fields are not enumerable; keep what a reader needs.
-    return walkValue(walk, { name: object.name, message: object.message }, path, depth);
+    return walkValue(walk, { name: object.name, message: object.message }, depth);
   }
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     // Like JSON.stringify; the result is walked as data, without calling its own toJSON again.
     const converted: unknown = toJSON.call(object, '');
     if (converted !== null && typeof converted === 'object') {
-      walk.ancestors.add(object);
-      try {
-        return walkContainer(walk, converted, path, depth);
-      } finally {
-        walk.ancestors.delete(object);
-      }
-    }
-    return walkValue(walk, converted, path, depth);
-  }
-  return walkContainer(walk, object, path, depth);
-}
-
-function walkContainer(walk: Walk, object: object, path: string, depth: number): unknown {
-  if (walk.ancestors.has(object)) throw invalid(path, 'circular reference');
-  walk.ancestors.add(object);
-  try {
-    if (Array.isArray(object)) {
-      if (object.length > walk.limits.maxArrayLength) {
-        throw tooLarge(path, `array has ${object.length} items, the limit is ${walk.limits.maxArrayLength}`);
-      }
-      charge(walk, 2 + object.length, path);
-      const out: unknown[] = new Array(object.length);
-      for (let i = 0; i < object.length; i++) {
-        const item = walkValue(walk, object[i], join(path, i), depth + 1);
-        // JSON turns holes and undefined into null inside arrays.
-        out[i] = item === undefined ? null : item;
-      }
+      walk.open.push(object);
+      const out = walkContainer(walk, converted, depth);
+      walk.open.pop();
       return out;
     }
-    const keys = Object.keys(object);
-    if (keys.length > walk.limits.maxKeys) {
-      throw tooLarge(path, `object has ${keys.length} keys, the limit is ${walk.limits.maxKeys}`);
-    }
-    charge(walk, 2, path);
-    const out: Record<string, unknown> = {};
-    for (const rawKey of keys) {
-      if (DANGEROUS_KEYS.has(rawKey)) continue;
-      const childPath = join(path, rawKey);
-      const key = sanitizeString(walk, rawKey, childPath, 'key');
-      if (DANGEROUS_KEYS.has(key)) continue;
-      const item = walkValue(walk, (object as Record<string, unknown>)[rawKey], childPath, depth + 1);
-      if (item !== undefined) out[key] = item;
-    }
-    return out;
-  } finally {
-    walk.ancestors.delete(object);
+    return walkValue(walk, converted, depth);
   }
+  return walkContainer(walk, object, depth);
+}
+
+const NOT_SPECIAL = Symbol('not special');
+
+/** Values of built-in classes: converted like JSON.stringify would, or rejected with the fix. */
+function walkSpecial(walk: Walk, object: object, depth: number): unknown {
+  if (object instanceof Date) {
+    const time = object.getTime();
+    if (Number.isNaN(time)) throw invalid(pathOf(walk), 'invalid Date');
+    charge(walk, 26);
+    return object.toISOString();
+  }
+  // Boxed primitives (new String('x')) serialize as their primitive.
+  if (object instanceof String || object instanceof Number || object instanceof Boolean) {
+    return walkValue(walk, object.valueOf(), depth);
+  }
+  if (isBinary(object)) throw invalid(pathOf(walk), 'binary data is not supported; encode it as base64 text');
+  if (
+    object instanceof Map ||
+    object instanceof Set ||
+    object instanceof WeakMap ||
+    object instanceof WeakSet
+  ) {
+    throw invalid(pathOf(walk), `${object.constructor.name} is not JSON; convert it to an object or array`);
+  }
+  if (object instanceof Promise) throw invalid(pathOf(walk), 'a Promise is not JSON; await it first');
+  return NOT_SPECIAL;
+}
+
+function walkContainer(walk: Walk, object: object, depth: number): unknown {
+  if (walk.open.includes(object)) throw invalid(pathOf(walk), 'circular reference');
+  const { limits, keys } = walk;
+  // Errors abandon the walk, so the stacks are only unwound on success (no try/finally on the hot path).
+  walk.open.push(object);
+  let out: unknown;
+  if (Array.isArray(object)) {
+    const length = object.length;
+    if (length > limits.maxArrayLength) {
+      throw tooLarge(pathOf(walk), `array has ${length} items, the limit is ${limits.maxArrayLength}`);
+    }
+    charge(walk, 2 + length);
+    const copy: unknown[] = new Array(length);
+    for (let i = 0; i < length; i++) {
+      // Read before naming the index: a throwing getter is reported at the array's own path.
+      const value: unknown = object[i];
+      keys.push(i);
+      const item = walkValue(walk, value, depth + 1);
+      keys.pop();
+      // JSON turns holes and undefined into null inside arrays.
+      copy[i] = item === undefined ? null : item;
+    }
+    out = copy;
+  } else {
+    const names = Object.keys(object);
+    if (names.length > limits.maxKeys) {
+      throw tooLarge(pathOf(walk), `object has ${names.length} keys, the limit is ${limits.maxKeys}`);
+    }
+    charge(walk, 2);
+    const copy: Record<string, unknown> = {};
+    for (const rawKey of names) {
+      if (DANGEROUS_KEYS.has(rawKey)) continue;
+      keys.push(rawKey);
+      const key = sanitizeString(walk, rawKey, 'key');
+      keys.pop();
+      if (DANGEROUS_KEYS.has(key)) continue;
+      const value: unknown = (object as Record<string, unknown>)[rawKey];
+      keys.push(rawKey);
+      const item = walkValue(walk, value, depth + 1);
+      keys.pop();
+      if (item !== undefined) copy[key] = item;
+    }
+    out = copy;
+  }
+  walk.open.pop();
+  return out;
 }
 
 /**
@@ -243,9 +280,9 @@ export function sanitizeJson(
   limits: Partial<ValidationLimits> | undefined,
   path: string,
 ): unknown {
-  const walk: Walk = { limits: resolveLimits(limits), ancestors: new Set(), budget: 0 };
+  const walk = newWalk(resolveLimits(limits), path);
   try {
-    return walkValue(walk, value, path, 0);
+    return walkValue(walk, value, 0);
   } catch (error) {
     throw asActivityError(error, path);
   }
@@ -269,15 +306,6 @@ function asActivityError(error: unknown, path: string): ActivityError {
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ids must not carry control characters.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
-const required = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must be a non-empty string')
-    .max(max, `must be at most ${max} characters`)
-    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
-const id = required(256);
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 // Stores compare timestamps as text, so every accepted form is normalised to toISOString()'s.
 // Hand-rolled rather than z.iso.datetime().transform(): this runs twice per record() and is ~2× cheaper.
@@ -296,20 +324,41 @@ function isJsonObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const count = z.number().int('must be an integer').min(0, 'must not be negative');
-
-const messageSchema = z.object({
-  headers: z.record(z.string(), text(8192)).optional(),
-  body: z.unknown().optional(),
-});
-
-const entrySchema = z
-  .object({
+/**
+ * The event model's schema. `strict` is the reference: every rule, and its first issue is the error
+ * reported. The hot path parses with the non-strict twin (same structure, types and enums, but no
+ * per-field string and number checks: zod runs each of those at ~1 µs) and then applies
+ * {@link meetsFieldRules}; only an entry failing either is parsed again strictly, for the message.
+ */
+function entrySchemaOf(strict: boolean) {
+  const anyString = z.string();
+  const anyNumber = z.number();
+  const text = (max: number) =>
+    strict ? z.string().max(max, `must be at most ${max} characters`) : anyString;
+  const required = (max: number) =>
+    strict
+      ? z
+          .string()
+          .trim()
+          .min(1, 'must be a non-empty string')
+          .max(max, `must be at most ${max} characters`)
+          .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+      : anyString;
+  const id = required(256);
+  const count = strict ? z.number().int('must be an integer').min(0, 'must not be negative') : anyNumber;
+  const duration = strict ? z.number().min(0, 'must not be negative') : anyNumber;
+  // Timestamps are normalised by a transform in the strict schema and by meetsFieldRules otherwise.
+  const time = strict ? isoTime : anyString;
+  const messageSchema = z.object({
+    headers: z.record(z.string(), text(8192)).optional(),
+    body: z.unknown().optional(),
+  });
+  const shape = z.object({
     id,
     orgId: id,
-    occurredAt: isoTime,
-    recordedAt: isoTime,
-    schemaVersion: z.number().int('must be an integer').min(1, 'must be at least 1'),
+    occurredAt: time,
+    recordedAt: time,
+    schemaVersion: strict ? z.number().int('must be an integer').min(1, 'must be at least 1') : anyNumber,
     type: z.enum(ACTIVITY_TYPES),
     status: z.enum(ACTIVITY_STATUSES),
     actor: z.object({ kind: z.enum(ACTOR_KINDS), id, name: text(256).optional() }),
@@ -346,13 +395,15 @@ const entrySchema = z
         url: text(4096).optional(),
         request: messageSchema.optional(),
         response: messageSchema.optional(),
-        statusCode: z
-          .number()
-          .int('must be an integer')
-          .min(100, 'must be an HTTP status (100-599)')
-          .max(599, 'must be an HTTP status (100-599)')
-          .optional(),
-        durationMs: z.number().min(0, 'must not be negative').optional(),
+        statusCode: (strict
+          ? z
+              .number()
+              .int('must be an integer')
+              .min(100, 'must be an HTTP status (100-599)')
+              .max(599, 'must be an HTTP status (100-599)')
+          : anyNumber
+        ).optional(),
+        durationMs: duration.optional(),
       })
       .optional(),
     progress: z.object({ processed: count, total: count.optional() }).optional(),
@@ -365,10 +416,12 @@ const entrySchema = z
       .optional(),
     retryable: z.boolean().optional(),
     retriggerUrl: text(4096).optional(),
-    completedAt: isoTime.optional(),
-    durationMs: z.number().min(0, 'must not be negative').optional(),
-  })
-  .superRefine((entry, ctx) => {
+    completedAt: time.optional(),
+    durationMs: duration.optional(),
+  });
+  // Refinements and transforms cost zod far more than its structural checks: the non-strict twin has none.
+  if (!strict) return shape;
+  return shape.superRefine((entry, ctx) => {
     if (entry.status === 'IN_PROGRESS' && entry.type !== 'BACKGROUND_JOB') {
       ctx.addIssue({
         code: 'custom',
@@ -377,6 +430,129 @@ const entrySchema = z
       });
     }
   });
+}
+
+const strictEntrySchema = entrySchemaOf(true);
+const fastEntrySchema = entrySchemaOf(false);
+
+type Fields = Record<string, unknown>;
+
+/** The strict schema's `required(max)`: trimmed (written back), non-empty, at most `max`, no control characters. */
+function required(fields: Fields, key: string, max: number): boolean {
+  const value = fields[key];
+  if (value === undefined) return true;
+  const trimmed = (value as string).trim();
+  if (trimmed.length === 0 || trimmed.length > max || CONTROL_CHARACTERS.test(trimmed)) return false;
+  if (trimmed !== value) fields[key] = trimmed;
+  return true;
+}
+
+/** `toISOString()`'s own form with hours 00-23: the form build() and stores produce. */
+const CANONICAL_TIME =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/** True when a canonical time names a real day (Date.parse rolls 02-30 over to March). */
+function isRealDay(value: string): boolean {
+  const day = (value.charCodeAt(8) - 48) * 10 + (value.charCodeAt(9) - 48);
+  if (day <= 28) return true;
+  const month = (value.charCodeAt(5) - 48) * 10 + (value.charCodeAt(6) - 48);
+  if (month !== 2) return day <= 30 || [1, 3, 5, 7, 8, 10, 12].includes(month);
+  const year = Number(value.slice(0, 4));
+  return day === 29 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+}
+
+/** The strict schema's `isoTime`: a valid ISO 8601 date-time, written back in `toISOString()` form. */
+function time(fields: Fields, key: string): boolean {
+  const value = fields[key];
+  if (value === undefined) return true;
+  // Already canonical (nearly always): valid as is, without the cost of Date.
+  if (CANONICAL_TIME.test(value as string) && isRealDay(value as string)) return true;
+  const ms = ISO_DATE_TIME.test(value as string) ? Date.parse(value as string) : Number.NaN;
+  if (Number.isNaN(ms)) return false;
+  const iso = new Date(ms).toISOString();
+  if (iso !== value) fields[key] = iso;
+  return true;
+}
+
+/** The strict schema's `text(max)`. */
+function text(fields: Fields, key: string, max: number): boolean {
+  const value = fields[key];
+  return value === undefined || (value as string).length <= max;
+}
+
+/** A number at least `min` (and at most `max`), an integer when `integer`. */
+function number(fields: Fields, key: string, min: number, integer: boolean, max = Infinity): boolean {
+  const value = fields[key];
+  if (value === undefined) return true;
+  const n = value as number;
+  return n >= min && n <= max && (!integer || Number.isInteger(n));
+}
+
+function headersFit(message: unknown): boolean {
+  const headers = (message as { headers?: Fields } | undefined)?.headers;
+  if (headers === undefined) return true;
+  for (const key of Object.keys(headers)) if (!text(headers, key, 8192)) return false;
+  return true;
+}
+
+/**
+ * The strict schema's string and number rules, on an entry the non-strict schema accepted (so every
+ * field has its type). Trims ids in place as the strict schema would. Keep in step with `entrySchemaOf`;
+ * validate.test.ts checks both agree.
+ */
+function meetsFieldRules(entry: Fields): boolean {
+  if (!required(entry, 'id', 256) || !required(entry, 'orgId', 256)) return false;
+  if (!time(entry, 'occurredAt') || !time(entry, 'recordedAt') || !time(entry, 'completedAt')) return false;
+  if (entry.status === 'IN_PROGRESS' && entry.type !== 'BACKGROUND_JOB') return false;
+  if (!number(entry, 'schemaVersion', 1, true)) return false;
+  const actor = entry.actor as Fields;
+  if (!required(actor, 'id', 256) || !text(actor, 'name', 256)) return false;
+  if (!required(entry, 'action', 200)) return false;
+  const entity = entry.entity as Fields | undefined;
+  if (
+    entity !== undefined &&
+    (!required(entity, 'type', 100) || !required(entity, 'id', 256) || !text(entity, 'label', 500))
+  ) {
+    return false;
+  }
+  if (!text(entry, 'summary', 2000)) return false;
+  const changes = entry.changes as Fields[] | undefined;
+  if (changes !== undefined) for (const change of changes) if (!required(change, 'path', 1000)) return false;
+  const error = entry.error as Fields | undefined;
+  if (error !== undefined && (!text(error, 'name', 256) || !text(error, 'code', 256))) return false;
+  const webhook = entry.webhook as Fields | undefined;
+  if (
+    webhook !== undefined &&
+    (!required(webhook, 'provider', 100) ||
+      !required(webhook, 'eventType', 200) ||
+      !required(webhook, 'eventId', 256) ||
+      !text(webhook, 'url', 4096) ||
+      !headersFit(webhook.request) ||
+      !headersFit(webhook.response) ||
+      !number(webhook, 'statusCode', 100, true, 599) ||
+      !number(webhook, 'durationMs', 0, false))
+  ) {
+    return false;
+  }
+  const progress = entry.progress as Fields | undefined;
+  if (
+    progress !== undefined &&
+    (!number(progress, 'processed', 0, true) || !number(progress, 'total', 0, true))
+  ) {
+    return false;
+  }
+  for (const key of ['correlationId', 'parentId', 'retryOf', 'idempotencyKey']) {
+    if (!required(entry, key, 256)) return false;
+  }
+  const context = entry.context as Fields | undefined;
+  if (
+    context !== undefined &&
+    (!text(context, 'ip', 64) || !text(context, 'userAgent', 1024) || !text(context, 'requestId', 256))
+  ) {
+    return false;
+  }
+  return text(entry, 'retriggerUrl', 4096) && number(entry, 'durationMs', 0, false);
+}
 
 /** UTF-8 length of a well-formed string, without allocating (works in browsers as well as Node). */
 export function utf8Length(value: string): number {
@@ -393,6 +569,24 @@ export function utf8Length(value: string): number {
   return bytes;
 }
 
+/** UTF-8 byte length of any string: Buffer's native count on Node, {@link utf8Length} elsewhere. */
+export const utf8Bytes: (value: string) => number =
+  typeof Buffer === 'function' ? (value) => Buffer.byteLength(value, 'utf8') : utf8Length;
+
+/** What the recorder queues: the entry's id and JSON text. */
+export interface SerializedEntry {
+  id: string;
+  /** The entry as stored: validated, redacted, serialised once (stores may write it as is). */
+  json: string;
+  /** UTF-8 bytes of `json`. */
+  bytes: number;
+}
+
+/** A validated entry with its JSON text. */
+export interface PreparedEntry extends SerializedEntry {
+  entry: ActivityEntry;
+}
+
 /**
  * Validates a fully built entry and returns a sanitised deep copy with its UTF-8 JSON size.
  * Unknown top-level and nested keys are dropped; timestamps are normalised to UTC `toISOString()` form.
@@ -402,39 +596,141 @@ export function validateEntry(
   candidate: unknown,
   limits?: Partial<ValidationLimits>,
 ): { entry: ActivityEntry; bytes: number } {
-  const resolved = resolveLimits(limits);
+  const { entry, bytes } = prepareEntry(candidate, resolveLimits(limits));
+  return { entry, bytes };
+}
+
+/**
+ * The recorder's one pass over an entry: validate into a private copy, let `rewrite` change that copy
+ * in place (redaction), then serialise once and check the size of what will be stored.
+ * `limits` must come from {@link resolveLimits}.
+ * @throws ActivityError `INVALID_EVENT` or `EVENT_TOO_LARGE`, with `field` naming the offending field.
+ */
+export function prepareEntry(
+  candidate: unknown,
+  limits: ValidationLimits,
+  rewrite?: (entry: ActivityEntry) => ActivityEntry,
+): PreparedEntry {
   try {
-    return validateResolved(candidate, resolved);
+    let entry = validateResolved(candidate, limits);
+    if (rewrite !== undefined) entry = rewrite(entry);
+    const json = JSON.stringify(entry);
+    const bytes = utf8Bytes(json);
+    if (bytes > limits.maxBytes) {
+      throw new ActivityError(
+        'EVENT_TOO_LARGE',
+        `entry: ${bytes} bytes when serialized, the limit is ${limits.maxBytes}`,
+      );
+    }
+    return { id: entry.id, entry, json, bytes };
   } catch (error) {
     throw asActivityError(error, '');
   }
 }
 
-function validateResolved(
-  candidate: unknown,
-  resolved: ValidationLimits,
-): { entry: ActivityEntry; bytes: number } {
+/** State of one {@link isPlainJson} check. */
+interface Check {
+  limits: ValidationLimits;
+  open: object[];
+  budget: number;
+}
+
+/**
+ * True when `value` is plain JSON that the exact walk would copy unchanged: only plain objects, arrays
+ * and JSON primitives, within every limit, no keys to drop. Reads without copying; anything else
+ * (including input the exact path rejects) answers false. Strings needing cleaning are the caller's
+ * to rule out (see {@link prepareEntryFast}).
+ */
+function isPlainJson(check: Check, value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      if (value.length > check.limits.maxStringLength) return false;
+      check.budget += value.length + 3;
+      return check.budget <= check.limits.maxBytes;
+    case 'number':
+      check.budget += 1;
+      return Number.isFinite(value);
+    case 'boolean':
+      check.budget += 4;
+      return true;
+    case 'undefined':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) {
+    check.budget += 4;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return false;
+  const { limits, open } = check;
+  if (depth >= limits.maxDepth || open.includes(value)) return false;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  open.push(value);
+  if (Array.isArray(value)) {
+    const length = value.length;
+    if (length > limits.maxArrayLength) return false;
+    check.budget += 2 + length;
+    for (let i = 0; i < length; i++) if (!isPlainJson(check, value[i], depth + 1)) return false;
+  } else {
+    const names = Object.keys(value);
+    if (names.length > limits.maxKeys) return false;
+    check.budget += 2;
+    for (const key of names) {
+      if (DANGEROUS_KEYS.has(key) || key.length > limits.maxStringLength) return false;
+      check.budget += key.length + 3;
+      if (!isPlainJson(check, (value as Record<string, unknown>)[key], depth + 1)) return false;
+    }
+  }
+  open.pop();
+  return check.budget <= limits.maxBytes;
+}
+
+/**
+ * The recorder's fast path for the common case: the candidate is checked in place instead of copied,
+ * parsed with the non-strict schema, handed to `rewrite` (redaction, in place) and serialised once.
+ * Returns exactly what {@link prepareEntry} would, or undefined when it cannot be sure (any special
+ * value, limit or error): the caller then runs `prepareEntry`, which decides and reports.
+ * The candidate must be private to the caller (it is read several times, and rewritten) and hold no
+ * string that needs cleaning: in practice, parsed from a JSON text without `\u` escapes.
+ */
+export function prepareEntryFast(
+  candidate: Record<string, unknown>,
+  limits: ValidationLimits,
+  rewrite: (entry: ActivityEntry) => ActivityEntry,
+): PreparedEntry | undefined {
+  try {
+    if (!isPlainJson({ limits, open: [], budget: 0 }, candidate, 0)) return undefined;
+    const parsed = fastEntrySchema.safeParse(candidate);
+    if (!parsed.success || !meetsFieldRules(parsed.data as Fields)) return undefined;
+    const entry = rewrite(parsed.data as ActivityEntry);
+    const json = JSON.stringify(entry);
+    const bytes = utf8Bytes(json);
+    if (bytes > limits.maxBytes) return undefined;
+    return { id: entry.id, entry, json, bytes };
+  } catch {
+    return undefined;
+  }
+}
+
+function validateResolved(candidate: unknown, resolved: ValidationLimits): ActivityEntry {
   if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) {
     throw new ActivityError('INVALID_EVENT', `entry: must be an object, got ${describe(candidate)}`);
   }
-  const walk: Walk = { limits: resolved, ancestors: new Set(), budget: 0 };
-  const clean = walkValue(walk, candidate, '', 0);
-  const parsed = entrySchema.safeParse(clean);
+  const clean = walkValue(newWalk(resolved, ''), candidate, 0);
+  const fast = fastEntrySchema.safeParse(clean);
+  if (fast.success && meetsFieldRules(fast.data as Fields)) return fast.data as ActivityEntry;
+  const parsed = strictEntrySchema.safeParse(clean);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue === undefined ? undefined : issue.path.map(String).join('.');
     const reason = issue === undefined ? 'is invalid' : describeIssue(issue);
     throw new ActivityError('INVALID_EVENT', `${field || 'entry'}: ${reason}`, { field: field || undefined });
   }
-  const entry = parsed.data as ActivityEntry;
-  const bytes = utf8Length(JSON.stringify(entry));
-  if (bytes > resolved.maxBytes) {
-    throw new ActivityError(
-      'EVENT_TOO_LARGE',
-      `entry: ${bytes} bytes when serialized, the limit is ${resolved.maxBytes}`,
-    );
-  }
-  return { entry, bytes };
+  return parsed.data as ActivityEntry;
 }
 
 function describe(value: unknown): string {
