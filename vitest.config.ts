@@ -8,7 +8,10 @@ const sdk = (p: string) => fileURLToPath(new URL(`./packages/sdk/src/${p}`, impo
 const alias = [
   { find: /^@activity\/sdk$/, replacement: sdk('index.ts') },
   { find: /^@activity\/sdk\/(client|server|sqlite|postgres|clickhouse|testing)$/, replacement: sdk('$1.ts') },
-  { find: /^@activity\/react$/, replacement: fileURLToPath(new URL('./packages/react/src/index.ts', import.meta.url)) },
+  {
+    find: /^@activity\/react$/,
+    replacement: fileURLToPath(new URL('./packages/react/src/index.ts', import.meta.url)),
+  },
 ];
 
 export default defineConfig({
@@ -23,7 +26,11 @@ export default defineConfig({
           include: ['packages/sdk/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
-          typecheck: { enabled: true, include: ['packages/sdk/**/*.test-d.ts'], tsconfig: 'packages/sdk/tsconfig.json' },
+          typecheck: {
+            enabled: true,
+            include: ['packages/sdk/**/*.test-d.ts'],
+            tsconfig: 'packages/sdk/tsconfig.json',
+          },
         },
       },
       {

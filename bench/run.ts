@@ -13,7 +13,10 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = onlyArg?.split(',');
 
-const suites: Array<{ id: string; load: () => Promise<{ run: (o: { quick: boolean }) => Promise<BenchResult[]> }> }> = [
+const suites: Array<{
+  id: string;
+  load: () => Promise<{ run: (o: { quick: boolean }) => Promise<BenchResult[]> }>;
+}> = [
   { id: 'record', load: () => import('./record.bench.js') },
   { id: 'sqlite', load: () => import('./sqlite.bench.js') },
   { id: 'rss', load: () => import('./rss.bench.js') },
@@ -30,7 +33,10 @@ for (const suite of suites) {
     const mod = await suite.load();
     const out = await mod.run({ quick });
     results.push(...out);
-    for (const r of out) console.log(`${r.name.padEnd(34)} ${String(r.value).padStart(10)} ${r.unit.padEnd(6)} target ${r.target}${r.detail ? `  (${r.detail})` : ''}`);
+    for (const r of out)
+      console.log(
+        `${r.name.padEnd(34)} ${String(r.value).padStart(10)} ${r.unit.padEnd(6)} target ${r.target}${r.detail ? `  (${r.detail})` : ''}`,
+      );
     console.log(`  [${suite.id}: ${((Date.now() - started) / 1000).toFixed(1)} s]`);
   } catch (error) {
     failed = true;
@@ -53,8 +59,17 @@ if (quick) {
   const previous: BenchResult[] = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
   const names = new Set(results.map((r) => r.name));
   const merged = [...previous.filter((r) => !names.has(r.name)), ...results];
-  writeFileSync(file, `${JSON.stringify(merged.map(({ name, value, unit, target }) => ({ name, value, unit, target })), null, 2)}\n`);
-  const rows = merged.map((r) => `| \`${r.name}\` | ${r.value} | ${r.unit} | ${r.target} | ${meets(r)} | ${r.detail ?? ''} |`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      merged.map(({ name, value, unit, target }) => ({ name, value, unit, target })),
+      null,
+      2,
+    )}\n`,
+  );
+  const rows = merged.map(
+    (r) => `| \`${r.name}\` | ${r.value} | ${r.unit} | ${r.target} | ${meets(r)} | ${r.detail ?? ''} |`,
+  );
   const md = `# Benchmarks
 
 Measured with \`pnpm bench\` on the project's reference machine (2 cores, Node 20). Every figure is a ratio

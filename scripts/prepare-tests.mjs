@@ -14,7 +14,10 @@ function sh(cmd) {
 function portOpen(port) {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.end(), resolve(true)));
+    s.once('connect', () => {
+      s.end();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -36,7 +39,10 @@ if (!(await portOpen(pgPort)) && existsSync('/etc/postgresql')) {
 if (await portOpen(pgPort)) {
   // The tests create their own schemas inside the `test` database; create it when missing.
   try {
-    execSync(`psql "${pgUrl.replace(/\/[^/]*$/, '/postgres')}" -tAc "select 1 from pg_database where datname='test'" | grep -q 1 || psql "${pgUrl.replace(/\/[^/]*$/, '/postgres')}" -c "create database test"`, { stdio: 'inherit' });
+    execSync(
+      `psql "${pgUrl.replace(/\/[^/]*$/, '/postgres')}" -tAc "select 1 from pg_database where datname='test'" | grep -q 1 || psql "${pgUrl.replace(/\/[^/]*$/, '/postgres')}" -c "create database test"`,
+      { stdio: 'inherit' },
+    );
   } catch {
     console.warn('! could not check the test database');
   }

@@ -10,7 +10,9 @@ const exported = Object.keys(pkg.exports)
 const missing = entries.filter((e) => !exported.includes(e));
 const extra = exported.filter((e) => !entries.includes(e));
 if (missing.length || extra.length) {
-  console.error(`exports out of sync: not exported ${JSON.stringify(missing)}, no entry for ${JSON.stringify(extra)}`);
+  console.error(
+    `exports out of sync: not exported ${JSON.stringify(missing)}, no entry for ${JSON.stringify(extra)}`,
+  );
   process.exit(1);
 }
 console.log(`exports in sync: ${entries.join(', ')}`);
