@@ -13,6 +13,7 @@ export type ActivityErrorCode =
   | 'NOT_FOUND'
   | 'NOT_RETRYABLE'
   | 'CONFLICT'
+  | 'RATE_LIMITED'
   | 'HTTP'
   | 'NETWORK';
 

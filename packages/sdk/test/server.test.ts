@@ -344,7 +344,10 @@ describe('auth, routing and headers', () => {
 
 describe('export routes', () => {
   it('streams CSV for a viewer with export permission', async () => {
-    const response = await api.fetch('/export.csv?type=BACKGROUND_JOB', { token: 'a-admin' });
+    const response = await api.fetch('/export.csv?type=BACKGROUND_JOB', {
+      token: 'a-admin',
+      headers: { 'x-activity-request': '1' },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(response.headers.get('content-disposition')).toMatch(

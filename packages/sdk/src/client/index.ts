@@ -104,6 +104,7 @@ const CODES: Record<number, ActivityErrorCode> = {
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   409: 'CONFLICT',
+  429: 'RATE_LIMITED',
 };
 
 async function toError(response: Response): Promise<ActivityError> {
@@ -163,6 +164,8 @@ export function createActivityClient(options: ActivityClientOptions): ActivityCl
     (await send(url(path, params), { method })).json() as Promise<T>;
 
   const id = (value: string) => encodeURIComponent(value);
+  const startExport = (filter: ActivityFilter = {}) =>
+    getJson<{ exportId: string; jobId: string }>('/exports', serializeFilter(filter), 'POST');
 
   return {
     list(filter = {}) {
@@ -180,20 +183,25 @@ export function createActivityClient(options: ActivityClientOptions): ActivityCl
       return getJson('/histogram', params);
     },
     async exportCsv(filter = {}) {
-      const response = await send(
-        url('/export.csv', serializeFilter(filter)),
-        {},
-        'text/csv, application/json',
-      );
-      if (response.status === 202) {
-        const { exportId, jobId } = (await response.json()) as { exportId: string; jobId: string };
+      let response: Response;
+      try {
+        // The marker header proves the request is not a link or form on another site (the server checks it).
+        response = await send(
+          url('/export.csv', serializeFilter(filter)),
+          { headers: { 'x-activity-request': '1' } },
+          'text/csv, application/json',
+        );
+      } catch (error) {
+        // 409: too many rows to stream; a background export is started with a POST instead.
+        if ((error as ActivityError).status !== 409) throw error;
+        const { exportId, jobId } = await startExport(filter);
         return { kind: 'started', exportId, jobId };
       }
       const disposition = response.headers.get('content-disposition') ?? '';
       const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'activity.csv';
       return { kind: 'file', response, filename };
     },
-    startExport: (filter = {}) => getJson('/exports', serializeFilter(filter), 'POST'),
+    startExport,
     getExport: (exportId) => getJson(`/exports/${id(exportId)}`),
     download: (link) => send(link, {}, 'text/csv'),
     retry: (entryId) => getJson(`/entries/${id(entryId)}/retry`, undefined, 'POST'),
@@ -275,8 +283,9 @@ function tail(send: Send, target: string, handlers: TailHandlers): () => void {
           error instanceof ActivityError
             ? error
             : new ActivityError('NETWORK', String(error), { cause: error });
-        // Auth and bad-filter errors will not fix themselves: stop instead of hammering the server.
-        const fatal = err.status !== undefined && err.status >= 400 && err.status < 500;
+        // Auth and bad-filter errors will not fix themselves: stop instead of hammering the server. A 429
+        // (too many tails open) may clear, so it backs off and retries.
+        const fatal = err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 429;
         handlers.onError?.(err, fatal);
         if (fatal) return;
         failures++;

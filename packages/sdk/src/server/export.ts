@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open as openFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open as openFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -71,6 +71,12 @@ export interface Exporter {
     viewer: Viewer,
     token: string,
   ): Promise<{ filename: string; stream: ReadableStream<Uint8Array> } | undefined>;
+  /**
+   * Deletes the files and manifests of exports past their expiry (and of failed or abandoned ones older
+   * than the link lifetime); resolves with how many exports were removed. Also runs on its own, at most
+   * once a minute (or per `linkTtlMs` if shorter), when exports are started or opened.
+   */
+  sweep(): Promise<number>;
 }
 
 /** Options of {@link createExporter}. */
@@ -80,7 +86,11 @@ export interface ExporterOptions {
   activity: ActivityRecorder;
   /** HMAC key signing download links; at least 16 characters (32 random bytes recommended). */
   secret: string;
-  /** Folder holding async export files. @default `${os.tmpdir()}/activity-exports` */
+  /**
+   * Folder holding async export files, created with mode 0700. The default is refused unless this process
+   * owns it and no one else can read it (another user may have created it first in a shared /tmp).
+   * @default `${os.tmpdir()}/activity-exports-${uid}`
+   */
   dir?: string | undefined;
   /** Row count above which exports run as a background job. @default 10_000 */
   asyncThreshold?: number | undefined;
@@ -112,6 +122,13 @@ interface Manifest {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The only file names {@link createExporter} generates; a manifest naming anything else is not trusted. */
+const EXPORT_FILE = /^[0-9a-f]{32}\.csv\.gz$/;
+const MANIFEST_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.json$/;
+/** What a failed export reports to the client; the cause stays in the job entry's error. */
+export const EXPORT_FAILED_MESSAGE = 'the export failed; the job entry in the activity log has the details';
+/** Least time between two automatic sweeps. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 /** Copies only the filter axes, so a crafted filter cannot smuggle `orgId`, `after` or `limit` into the query. */
 export function pickFilter(filter: ResolvedFilter): ResolvedFilter {
@@ -205,7 +222,13 @@ export function createExporter(opts: ExporterOptions): Exporter {
     });
   const { store, activity, secret, notify } = opts;
   const now = opts.now ?? (() => new Date());
-  const dir = resolve(opts.dir ?? join(tmpdir(), 'activity-exports'));
+  // `globalThis.process`: the handler also runs in browsers (mocked APIs), where there is no process.
+  const getuid = (globalThis as { process?: { getuid?: () => number } }).process?.getuid;
+  const uid = typeof getuid === 'function' ? getuid() : undefined;
+  const defaultDir = opts.dir === undefined;
+  const dir = resolve(
+    opts.dir ?? join(tmpdir(), uid === undefined ? 'activity-exports' : `activity-exports-${uid}`),
+  );
   const asyncThreshold = positiveInt(opts.asyncThreshold, 10_000, 'asyncThreshold', 0);
   const linkTtlMs = positiveInt(opts.linkTtlMs, 86_400_000, 'linkTtlMs', 1);
   /** Rows written so far by running jobs of this process (progress between store updates). */
@@ -214,13 +237,95 @@ export function createExporter(opts: ExporterOptions): Exporter {
   // Paths come only from validated UUIDs and random hex names, so nothing from a request reaches the file system.
   const manifestPath = (exportId: string) => join(dir, `${exportId}.json`);
 
+  let dirReady: Promise<void> | undefined;
+  /** Creates the folder once; refuses a default folder someone else owns or can read. */
+  function ensureDir(): Promise<void> {
+    dirReady ??= (async () => {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const info = await lstat(dir);
+      if (!info.isDirectory()) {
+        throw new ActivityError('CONFIG', `exports.dir: ${dir} is not a directory`, { field: 'dir' });
+      }
+      if (defaultDir && uid !== undefined && (info.uid !== uid || (info.mode & 0o077) !== 0)) {
+        throw new ActivityError(
+          'CONFIG',
+          `exports.dir: refusing the default ${dir}: it is not owned by this process (uid ${uid}) with mode 0700; pass exports.dir`,
+          { field: 'dir' },
+        );
+      }
+    })();
+    // A failed check is retried next time (the host may fix the folder without restarting).
+    dirReady.catch(() => {
+      dirReady = undefined;
+    });
+    return dirReady;
+  }
+
   async function readManifest(exportId: string): Promise<Manifest | undefined> {
     if (typeof exportId !== 'string' || !UUID.test(exportId)) return undefined;
+    let m: Manifest;
     try {
-      return JSON.parse(await readFile(manifestPath(exportId), 'utf8')) as Manifest;
+      m = JSON.parse(await readFile(manifestPath(exportId), 'utf8')) as Manifest;
     } catch {
       return undefined;
     }
+    // The manifest names the file read and deleted: anything but a name this module generates (a path,
+    // `..`, another export's id) is refused, whoever wrote the manifest.
+    if (
+      typeof m !== 'object' ||
+      m === null ||
+      m.exportId !== exportId ||
+      typeof m.orgId !== 'string' ||
+      typeof m.file !== 'string' ||
+      !EXPORT_FILE.test(m.file)
+    ) {
+      return undefined;
+    }
+    return m;
+  }
+
+  /** Deletes an export's file, a leftover `.part`, and its manifest. */
+  async function remove(m: Manifest): Promise<void> {
+    await rm(join(dir, m.file), { force: true });
+    await rm(join(dir, `${m.file}.part`), { force: true });
+    await rm(manifestPath(m.exportId), { force: true });
+  }
+
+  let sweeping: Promise<number> | undefined;
+  let lastSweep = Number.NEGATIVE_INFINITY;
+  async function sweepNow(): Promise<number> {
+    await ensureDir();
+    const nowMs = now().getTime();
+    lastSweep = nowMs;
+    let removed = 0;
+    for (const name of await readdir(dir)) {
+      const exportId = MANIFEST_FILE.exec(name)?.[1];
+      if (!exportId || running.has(exportId)) continue;
+      const m = await readManifest(exportId);
+      if (!m) continue;
+      const expired =
+        m.status === 'SUCCESS' || m.status === 'WARNING'
+          ? m.expiresAt === undefined || Date.parse(m.expiresAt) <= nowMs
+          : // Failed, or left IN_PROGRESS by a process that stopped: nothing to download, kept a while for status().
+            Date.parse(m.createdAt) + linkTtlMs <= nowMs;
+      if (!expired) continue;
+      await remove(m);
+      removed++;
+    }
+    return removed;
+  }
+  /** One sweep at a time; concurrent callers share it. */
+  function sweep(): Promise<number> {
+    sweeping ??= sweepNow().finally(() => {
+      sweeping = undefined;
+    });
+    return sweeping;
+  }
+  /** The automatic sweep: at most once a minute (or per link lifetime), in the background, never failing the request. */
+  function autoSweep(): void {
+    // Never more often than links expire, so short-lived links do not wait a full minute for clean-up.
+    if (now().getTime() - lastSweep < Math.min(SWEEP_INTERVAL_MS, linkTtlMs)) return;
+    sweep().catch(() => undefined);
   }
 
   async function writeManifest(manifest: Manifest): Promise<void> {
@@ -311,7 +416,8 @@ export function createExporter(opts: ExporterOptions): Exporter {
       Object.assign(manifest, {
         status: 'FAILED',
         rows,
-        error: errorMessage(error),
+        // Status is served to the client: a store or file-system message may name paths or tables.
+        error: EXPORT_FAILED_MESSAGE,
       } satisfies Partial<Manifest>);
       await writeManifest(manifest).catch(() => undefined);
       await run.fail(error, { exportId: manifest.exportId, processed: rows });
@@ -325,9 +431,13 @@ export function createExporter(opts: ExporterOptions): Exporter {
     return (await store.facets(queryFor(viewer, filter))).total;
   }
 
+  // Files left by an earlier run may be long expired: clear them now (in the background: construction is sync).
+  autoSweep();
+
   return {
     asyncThreshold,
     count,
+    sweep,
 
     stream(viewer, filter) {
       assertCanExport(viewer);
@@ -363,7 +473,8 @@ export function createExporter(opts: ExporterOptions): Exporter {
         });
       }
       const clean = pickFilter(filter ?? {});
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await ensureDir();
+      autoSweep();
       const total = await count(viewer, clean);
       const exportId = randomUUID();
       const run = activity.job(EXPORT_JOB_NAME, {
@@ -411,11 +522,13 @@ export function createExporter(opts: ExporterOptions): Exporter {
     async open(viewer, token) {
       if (!viewer?.orgId || !viewer.permissions?.includes('export')) return undefined;
       const claims = verifyExportToken(token, viewer.orgId, secret, now());
+      autoSweep();
       if (!claims) return undefined;
       const m = await readManifest(claims.exportId);
       if (!m || m.orgId !== viewer.orgId || m.status !== 'SUCCESS' || m.expiresAt === undefined)
         return undefined;
-      if (Date.parse(m.expiresAt) !== claims.expiresAt) return undefined;
+      if (Date.parse(m.expiresAt) !== claims.expiresAt || Date.parse(m.expiresAt) <= now().getTime())
+        return undefined;
       let handle: Awaited<ReturnType<typeof openFile>>;
       try {
         handle = await openFile(join(dir, m.file), 'r');

@@ -80,9 +80,35 @@ export interface ActivityHandlerOptions {
    * recorded later than that (a backdated import, a late webhook) is listed but not sent live. @default 10000
    */
   tailLagMs?: number | undefined;
+  /**
+   * Most live-tail connections open at once, per org and in total; past either the tail answers 429.
+   * @default { perOrg: 50, total: 500 }
+   */
+  maxTailConnections?: { perOrg?: number | undefined; total?: number | undefined } | undefined;
+  /**
+   * Bytes queued for a tail client that stopped reading before its stream is closed (it resumes with
+   * Last-Event-ID). @default 1048576
+   */
+  tailMaxBacklogBytes?: number | undefined;
+  /**
+   * Absolute URL the handler is reached at by users (`https://app.example.com/api/activity`). Download links
+   * of async exports are built from it; without it they come from the request URL, whose host a client
+   * controls (the `Host` header). Its origin is also trusted for state-changing requests.
+   * @example 'https://app.example.com/api/activity'
+   */
+  publicBaseUrl?: string | undefined;
+  /**
+   * Other origins allowed to make state-changing requests (POST, `GET /export.csv`) with the viewer's
+   * cookies, e.g. a separate front-end origin. The request's own origin and `publicBaseUrl`'s are always allowed.
+   * @example ['https://admin.example.com']
+   */
+  allowedOrigins?: readonly string[] | undefined;
   /** Clock, for tests. @default () => new Date() */
   now?: (() => Date) | undefined;
 }
+
+/** Header the query client sends on `GET /export.csv`; a page on another site cannot add it without CORS. */
+export const REQUEST_MARKER_HEADER = 'x-activity-request';
 
 /** The handler: a fetch-standard function, plus lifecycle for background retries. */
 export interface ActivityHandler {
@@ -91,6 +117,8 @@ export interface ActivityHandler {
   idle(): Promise<void>;
   /** Aborts running retry handlers' signals and waits for them. */
   close(): Promise<void>;
+  /** Deletes async export files and manifests past their expiry; resolves with the exports removed. */
+  sweepExports(): Promise<number>;
 }
 
 /** Histogram bucket widths the API offers, by name. */
@@ -122,7 +150,7 @@ interface Ctx {
   viewer: Viewer;
   /** Route parameters (`:id`). */
   id: string;
-  /** Absolute URL of the handler's mount point, without a trailing slash. */
+  /** Absolute URL of the handler's mount point, without a trailing slash (`publicBaseUrl` when set). */
   base: string;
 }
 
@@ -134,6 +162,29 @@ interface Route {
   /** Needed permission; `null` for the public health probe. */
   permission: ViewerPermission | null;
   run: RouteFn;
+}
+
+/** Reads a positive-integer option, or fails at construction naming it. */
+function limitOption(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ActivityError('CONFIG', `${field}: must be a positive integer`, { field });
+  }
+  return value;
+}
+
+/** The origin of an absolute http(s) URL option, or a CONFIG error naming it. */
+function originOption(value: string, field: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // Reported below.
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new ActivityError('CONFIG', `${field}: "${value}" is not an absolute http(s) URL`, { field });
+  }
+  return url.origin;
 }
 
 function validateViewer(viewer: Viewer): Viewer {
@@ -181,6 +232,16 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
   const basePath = options.basePath?.replace(/\/+$/, '');
   const codec = createPositionCodec(options.cursorSecret ?? options.exports?.secret);
   const retries: RetryRunner | undefined = activity ? createRetryRunner(activity, options.retry) : undefined;
+  const publicBase = options.publicBaseUrl?.replace(/\/+$/, '');
+  const trustedOrigins = new Set<string>(
+    (options.allowedOrigins ?? []).map((o) => originOption(o, 'allowedOrigins')),
+  );
+  if (publicBase !== undefined) trustedOrigins.add(originOption(publicBase, 'publicBaseUrl'));
+  const tailPerOrg = limitOption(options.maxTailConnections?.perOrg, 50, 'maxTailConnections.perOrg');
+  const tailTotal = limitOption(options.maxTailConnections?.total, 500, 'maxTailConnections.total');
+  /** Open tail streams per org; an org's key is removed at zero so the map stays small. */
+  const tailsByOrg = new Map<string, number>();
+  let tailsOpen = 0;
   const exporter: Exporter | undefined =
     options.exports && activity
       ? createExporter({
@@ -326,11 +387,32 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       permission: 'export',
       async run(ctx) {
         const ex = requireExporter();
+        // A GET must not be triggerable by a link or a form on another site (a Lax cookie rides along
+        // on top-level navigations): require the client's marker header, or a browser's word that the
+        // request came from this origin or from the user (address bar, bookmark).
+        const site = ctx.request.headers.get('sec-fetch-site');
+        if (!ctx.request.headers.has(REQUEST_MARKER_HEADER) && site !== 'same-origin' && site !== 'none') {
+          throw new ActivityError(
+            'FORBIDDEN',
+            `send the "${REQUEST_MARKER_HEADER}: 1" header (the query client does) to export`,
+            { status: 403, field: REQUEST_MARKER_HEADER },
+          );
+        }
         const filter = filterOf(ctx);
         const count = await ex.count(ctx.viewer, filter);
         if (count > ex.asyncThreshold) {
-          const started = await ex.start(ctx.viewer, filter, ctx.base);
-          return json({ ...started, count }, 202);
+          // Starting a job changes state, so it is POST-only; the client follows this transparently.
+          return json(
+            {
+              error: {
+                code: 'CONFLICT',
+                message: `${count} entries are more than the ${ex.asyncThreshold} a streamed export allows; start a background export with POST /exports`,
+                count,
+                asyncThreshold: ex.asyncThreshold,
+              },
+            },
+            409,
+          );
         }
         const stamp = now().toISOString().slice(0, 19).replace(/[:T]/g, '-');
         return csvResponse(`activity-${stamp}.csv`, ex.stream(ctx.viewer, filter));
@@ -375,6 +457,21 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       permission: 'read',
       async run(ctx) {
         const filter = filterOf(ctx);
+        const orgId = ctx.viewer.orgId;
+        const orgOpen = tailsByOrg.get(orgId) ?? 0;
+        if (tailsOpen >= tailTotal || orgOpen >= tailPerOrg) {
+          const scope = tailsOpen >= tailTotal ? 'on this server' : 'for this organization';
+          return json(
+            {
+              error: {
+                code: 'RATE_LIMITED',
+                message: `too many live tail connections ${scope}; close another tab or try again later`,
+              },
+            },
+            429,
+            { 'retry-after': '30' },
+          );
+        }
         const lastEventId = ctx.request.headers.get('last-event-id') || ctx.params.get('lastEventId');
         let resumeFrom: Position | undefined;
         if (lastEventId) {
@@ -392,8 +489,18 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
           lagMs: options.tailLagMs,
           decorate,
           signal: ctx.request.signal,
+          maxBacklogBytes: options.tailMaxBacklogBytes,
           now,
+          onClose() {
+            tailsOpen--;
+            const left = (tailsByOrg.get(orgId) ?? 1) - 1;
+            if (left > 0) tailsByOrg.set(orgId, left);
+            else tailsByOrg.delete(orgId);
+          },
         });
+        // Counted only once the stream exists: onClose above gives the slot back however it ends.
+        tailsOpen++;
+        tailsByOrg.set(orgId, (tailsByOrg.get(orgId) ?? 0) + 1);
         return new Response(body, {
           status: 200,
           headers: headers({
@@ -471,10 +578,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
         const allowed = routes.filter((r) => r.path.join('/') === route.path.join('/')).map((r) => r.method);
         return methodNotAllowed(allowed.join(', '));
       }
-      // A browser sends this on cross-site requests: refuse them so cookie-based auth cannot be ridden.
-      if (method === 'POST' && request.headers.get('sec-fetch-site') === 'cross-site') {
-        throw new ActivityError('FORBIDDEN', 'cross-site requests are refused', { status: 403 });
-      }
+      if (method === 'POST' || route.path[0] === 'export.csv') checkOrigin(request, url);
       let viewer: Viewer = { orgId: '', userId: '', permissions: [] };
       if (route.permission !== null) {
         const authorized = await options.authorize(request);
@@ -488,13 +592,44 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
           });
         }
       }
-      const base = `${url.origin}${mount}`;
+      const base = publicBase ?? `${url.origin}${mount}`;
       return await route.run({ request, url, params: url.searchParams, viewer, id, base });
     } catch (error) {
       if (error instanceof NotRetryableError && error.retriggerUrl !== undefined) {
         return errorResponse(error, { retriggerUrl: error.retriggerUrl });
       }
       return errorResponse(error);
+    }
+  }
+
+  /**
+   * Refuses state-changing requests a browser made on behalf of another site (or a sibling subdomain),
+   * so cookie-based auth cannot be ridden. Non-browser clients send neither header and pass.
+   */
+  function checkOrigin(request: Request, url: URL): void {
+    const origin = request.headers.get('origin');
+    if (origin !== null && trustedOrigins.has(origin)) return;
+    const site = request.headers.get('sec-fetch-site');
+    // The browser's own word, which no page can forge. It outranks the Origin comparison below, which a
+    // TLS-terminating proxy can upset (the handler sees http://, the browser sends https://).
+    if (site === 'same-origin' || site === 'none') return;
+    if (site !== null) {
+      throw new ActivityError(
+        'FORBIDDEN',
+        `${site} requests are refused; list the origin in allowedOrigins`,
+        {
+          status: 403,
+          field: 'Sec-Fetch-Site',
+        },
+      );
+    }
+    // Browsers without Fetch Metadata (older Safari) still send Origin on POST.
+    if (origin !== null && origin !== url.origin) {
+      throw new ActivityError(
+        'FORBIDDEN',
+        `requests from origin ${origin} are refused; list it in allowedOrigins (or set publicBaseUrl behind a proxy)`,
+        { status: 403, field: 'Origin' },
+      );
     }
   }
 
@@ -508,6 +643,9 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
     async close() {
       retries?.abort();
       await retries?.idle();
+    },
+    async sweepExports() {
+      return (await exporter?.sweep()) ?? 0;
     },
   });
 }

@@ -24,6 +24,7 @@ export const ERROR_STATUS: Partial<Record<ActivityErrorCode, number>> = {
   NOT_FOUND: 404,
   NOT_RETRYABLE: 409,
   CONFLICT: 409,
+  RATE_LIMITED: 429,
 };
 
 /** Builds a header set with the security headers plus `extra`. */

@@ -20,9 +20,15 @@ export type ExpressMiddleware = (
   next: (error?: unknown) => void,
 ) => Promise<void>;
 
+/** A host name, IPv4 or bracketed IPv6 address, with an optional port: what a Host header may be. */
+const HOST = /^(?:(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
 function toRequest(req: IncomingMessage & { originalUrl?: string }, signal: AbortSignal): Request {
   const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
-  const host = req.headers.host ?? 'localhost';
+  // The Host header is the client's to choose: a malformed one must not make `new URL` throw (a 500), and
+  // links meant for users come from the handler's `publicBaseUrl`, never from it.
+  const raw = req.headers.host ?? '';
+  const host = raw.length <= 260 && HOST.test(raw) ? raw : 'localhost';
   const url = new URL(req.originalUrl ?? req.url ?? '/', `${encrypted ? 'https' : 'http'}://${host}`);
   // Pairs, not a Headers object the Request would copy again. `req.headers`, not `rawHeaders`, so headers
   // set by earlier middleware are seen.

@@ -37,6 +37,20 @@ export interface TailOptions {
   decorate?: ((entry: ActivityEntry) => ActivityEntry) | undefined;
   /** Ends the stream when aborted (the request's signal). */
   signal?: AbortSignal | undefined;
+  /**
+   * Bytes queued for the client before the tail stops polling and waits for it to read (the stream's
+   * high-water mark). @default 65536
+   */
+  highWaterMarkBytes?: number | undefined;
+  /**
+   * Bytes queued for a client that does not read beyond which the stream is closed; what was queued is
+   * still delivered, and the client resumes with `Last-Event-ID`. @default 1048576
+   */
+  maxBacklogBytes?: number | undefined;
+  /** How long a client may leave the queue full before the stream is closed. @default 60000 */
+  maxStallMs?: number | undefined;
+  /** Called once when the stream has ended, for whatever reason (connection accounting). */
+  onClose?: (() => void) | undefined;
   now?: (() => Date) | undefined;
 }
 
@@ -67,13 +81,31 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
   const wanted = (e: ActivityEntry) => !statuses?.length || statuses.includes(e.status);
   const encoder = new TextEncoder();
 
+  const highWaterMark = options.highWaterMarkBytes ?? 65_536;
+  const maxBacklog = Math.max(options.maxBacklogBytes ?? 1_048_576, highWaterMark);
+  const maxStallMs = options.maxStallMs ?? 60_000;
+
   let stopped = false;
-  let wake: (() => void) | undefined;
+  /** Ends the current poll-interval sleep early. */
+  let wakeSleep: (() => void) | undefined;
+  /** Ends the current wait for the client to read: `true` when it read, `false` on stop. */
+  let wakeDrain: ((drained: boolean) => void) | undefined;
   const stop = () => {
     stopped = true;
-    wake?.();
+    wakeSleep?.();
+    wakeDrain?.(false);
   };
-  options.signal?.addEventListener('abort', stop, { once: true });
+  // An already-aborted signal never fires 'abort': without this check the loop (and its timers) would
+  // run for a connection that is already gone.
+  if (options.signal?.aborted) stopped = true;
+  else options.signal?.addEventListener('abort', stop, { once: true });
+  let closed = false;
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    options.signal?.removeEventListener('abort', stop);
+    options.onClose?.();
+  };
 
   /** Entries seen recently → the version sent (or '' when filtered out), so nothing is sent twice. */
   const seen = new Map<string, string>();
@@ -105,9 +137,28 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
   }
 
   async function run(controller: ReadableStreamDefaultController<Uint8Array>) {
+    /** Bytes queued and not yet taken by the client. */
+    const backlog = () => highWaterMark - (controller.desiredSize ?? 0);
     const send = (text: string) => {
-      if (!stopped) controller.enqueue(encoder.encode(text));
+      if (stopped) return;
+      controller.enqueue(encoder.encode(text));
+      // A client that stopped reading must not make the server buffer without bound: stop here, so the
+      // last id it will receive is the last one queued, and it resumes from there with Last-Event-ID.
+      if (backlog() > maxBacklog) stop();
     };
+    /** Resolves true once the client has room again; false when stopped or stalled past maxStallMs. */
+    const drained = () =>
+      new Promise<boolean>((resolve) => {
+        if (stopped || controller.desiredSize === null) return resolve(false);
+        if (controller.desiredSize > 0) return resolve(true);
+        const timer = setTimeout(() => settle(false), maxStallMs);
+        const settle = (ok: boolean) => {
+          clearTimeout(timer);
+          wakeDrain = undefined;
+          resolve(ok);
+        };
+        wakeDrain = settle;
+      });
     const emit = async (entry: ActivityEntry, setId: boolean) => {
       seen.set(entry.id, versionOf(entry));
       if (entry.type === 'BACKGROUND_JOB' && entry.status === 'IN_PROGRESS') {
@@ -197,6 +248,8 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
     let first = true;
     try {
       while (!stopped) {
+        // Pull-based: the store is not queried again until the client has taken what was sent.
+        if (!(await drained())) break;
         try {
           if (first) await catchUpJobs(options.resumeFrom !== undefined);
           await poll(first);
@@ -209,31 +262,40 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
           send(': ping\n\n');
           lastBeat = Date.now();
         }
+        if (stopped) break;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(pollMs, heartbeatMs));
-          wake = () => {
+          const timer = setTimeout(done, Math.min(pollMs, heartbeatMs));
+          function done() {
             clearTimeout(timer);
+            wakeSleep = undefined;
             resolve();
-          };
+          }
+          wakeSleep = done;
         });
       }
     } finally {
-      options.signal?.removeEventListener('abort', stop);
       try {
         controller.close();
       } catch {
         // Already cancelled by the reader.
       }
+      finish();
     }
   }
 
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      // Not awaited: the loop lives as long as the stream, and start() must return for reads to flow.
-      void run(controller);
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        // Not awaited: the loop lives as long as the stream, and start() must return for reads to flow.
+        void run(controller).catch(finish);
+      },
+      pull() {
+        wakeDrain?.(true);
+      },
+      cancel() {
+        stop();
+      },
     },
-    cancel() {
-      stop();
-    },
-  });
+    { highWaterMark, size: (chunk) => chunk.byteLength },
+  );
 }
