@@ -77,13 +77,9 @@ const MIME: Record<string, string> = {
 };
 
 /** Labels for actions the fixture generator records beyond the wine-club catalog. */
+// Webhook actions are labelled per provider event in the catalog; the fixtures' FedEx action needs its own.
 const EXTRA_ACTIONS: Record<string, string> = {
-  'integration.connected': 'Integration connected',
-  'integration.disconnected': 'Integration disconnected',
-  'team.role_changed': 'Team role changed',
   'fedex.tracking_updated': 'Tracking updated',
-  'activity.exported': 'Activity exported',
-  'activity.export_downloaded': 'Activity export downloaded',
 };
 
 function sendJson(
@@ -165,7 +161,6 @@ export async function startWineClub(options: WineClubOptions): Promise<WineClub>
   });
 
   const labels = catalogLabels(wineClubCatalog);
-  labels.entityTypes.push({ value: 'integration', label: 'Integration', plural: 'Integrations' });
   Object.assign(labels.actions, EXTRA_ACTIONS);
 
   const handler = createActivityHandler({
