@@ -2,7 +2,7 @@ import type { ActivityEntry, ActivityFilter, ViewerPermission } from '@activity/
 import type { Locale } from 'date-fns';
 import { type ReactNode, useCallback, useMemo, useState } from 'react';
 import { ActivityTable } from './ActivityTable.js';
-import { ActivityScope, useActivityContext } from './context.js';
+import { ActivityScope, ThemedSurface, useActivityContext } from './context.js';
 import { DetailDrawer } from './DetailDrawer.js';
 import { ExportButton } from './ExportButton.js';
 import { FilterBar } from './FilterBar.js';
@@ -101,72 +101,74 @@ function ActivityLogPage({
   };
   return (
     <div className={cx('activity-theme activity-log', className)} data-theme={theme}>
-      <header className="activity-header">
-        <div>
-          <h2 className="activity-title">{strings.title}</h2>
-          <p className="activity-subtitle">{strings.subtitle}</p>
-        </div>
-        <div className="activity-header-actions">
-          <button
-            type="button"
-            className="activity-live"
-            aria-pressed={live}
-            data-state={!live ? 'paused' : tail.status === 'error' ? 'error' : 'live'}
-            onClick={() => setLive((v) => !v)}
-          >
-            <span className="activity-live-dot" aria-hidden="true" />
-            {!live ? strings.paused : tail.status === 'error' ? strings.liveError : strings.live}
-          </button>
-          <ExportButton filter={filter} />
-        </div>
-      </header>
-      <FilterBar.Root value={filter} onValueChange={setFilter} className="activity-toolbar">
-        <div className="activity-toolbar-row">
-          <FilterBar.Search />
-          <FilterBar.Type />
-          <FilterBar.Status />
-          <FilterBar.User />
-          <FilterBar.Entity />
-          <FilterBar.DateRange />
-        </div>
-        <div className="activity-toolbar-row activity-toolbar-chips">
-          <FilterBar.Chips />
-          <FilterBar.Clear />
-        </div>
-      </FilterBar.Root>
-      {histogram && (buckets.data?.buckets.length ?? 0) > 0 && (
-        <Histogram
-          buckets={buckets.data?.buckets ?? []}
-          bucketMs={buckets.data?.bucketMs}
-          loading={buckets.isFetching}
-          onSelectBucket={(bucket, width) => setFilter(narrowToBucket(filter, bucket.start, width))}
+      <ThemedSurface>
+        <header className="activity-header">
+          <div>
+            <h2 className="activity-title">{strings.title}</h2>
+            <p className="activity-subtitle">{strings.subtitle}</p>
+          </div>
+          <div className="activity-header-actions">
+            <button
+              type="button"
+              className="activity-live"
+              aria-pressed={live}
+              data-state={!live ? 'paused' : tail.status === 'error' ? 'error' : 'live'}
+              onClick={() => setLive((v) => !v)}
+            >
+              <span className="activity-live-dot" aria-hidden="true" />
+              {!live ? strings.paused : tail.status === 'error' ? strings.liveError : strings.live}
+            </button>
+            <ExportButton filter={filter} />
+          </div>
+        </header>
+        <FilterBar.Root value={filter} onValueChange={setFilter} className="activity-toolbar">
+          <div className="activity-toolbar-row">
+            <FilterBar.Search />
+            <FilterBar.Type />
+            <FilterBar.Status />
+            <FilterBar.User />
+            <FilterBar.Entity />
+            <FilterBar.DateRange />
+          </div>
+          <div className="activity-toolbar-row activity-toolbar-chips">
+            <FilterBar.Chips />
+            <FilterBar.Clear />
+          </div>
+        </FilterBar.Root>
+        {histogram && (buckets.data?.buckets.length ?? 0) > 0 && (
+          <Histogram
+            buckets={buckets.data?.buckets ?? []}
+            bucketMs={buckets.data?.bucketMs}
+            loading={buckets.isFetching}
+            onSelectBucket={(bucket, width) => setFilter(narrowToBucket(filter, bucket.start, width))}
+          />
+        )}
+        <ActivityTable
+          entries={list.entries}
+          loading={list.isPending}
+          error={list.isError && list.entries.length === 0 ? list.error : null}
+          onRetry={() => void refetch()}
+          hasMore={list.hasNextPage}
+          loadingMore={list.isFetchingNextPage}
+          onLoadMore={loadMore}
+          onOpen={(entry) => setSelectedId(entry.id)}
+          selectedId={selectedId}
+          activeIndex={activeIndex}
+          onActiveIndexChange={setActiveIndex}
+          filterDescription={description}
+          onClearFilters={() => setFilter(clearFilter(filter))}
+          newCount={tail.count}
+          onShowNew={showNew}
         />
-      )}
-      <ActivityTable
-        entries={list.entries}
-        loading={list.isPending}
-        error={list.isError && list.entries.length === 0 ? list.error : null}
-        onRetry={() => void refetch()}
-        hasMore={list.hasNextPage}
-        loadingMore={list.isFetchingNextPage}
-        onLoadMore={loadMore}
-        onOpen={(entry) => setSelectedId(entry.id)}
-        selectedId={selectedId}
-        activeIndex={activeIndex}
-        onActiveIndexChange={setActiveIndex}
-        filterDescription={description}
-        onClearFilters={() => setFilter(clearFilter(filter))}
-        newCount={tail.count}
-        onShowNew={showNew}
-      />
-      <DetailDrawer
-        entryId={selectedId}
-        onEntryIdChange={setSelectedId}
-        placeholder={selected}
-        entityHref={entityHref}
-        canRetry={canRetry}
-        retrySucceeded={retrySucceeded}
-      />
+        <DetailDrawer
+          entryId={selectedId}
+          onEntryIdChange={setSelectedId}
+          placeholder={selected}
+          entityHref={entityHref}
+          canRetry={canRetry}
+          retrySucceeded={retrySucceeded}
+        />
+      </ThemedSurface>
     </div>
   );
 }

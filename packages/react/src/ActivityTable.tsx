@@ -3,19 +3,26 @@
 // biome-ignore-all lint/a11y/useKeyWithClickEvents: row clicks mirror Enter, which the grid handles for the active row
 import type { ActivityEntry } from '@activity/sdk/client';
 import { useVirtualizer } from '@tanstack/react-virtual';
+import type { Locale } from 'date-fns';
 import {
   type ComponentProps,
   type KeyboardEvent,
+  type MouseEvent,
+  memo,
+  type PointerEvent,
   type ReactNode,
+  useCallback,
   useEffect,
   useId,
   useRef,
   useState,
 } from 'react';
-import { useNow } from './clock.js';
-import { useActivityContext } from './context.js';
-import { actorLabel, eventLabel, formatExact, formatRelative } from './format.js';
-import { cx, StatusBadge } from './StatusBadge.js';
+import { useNowMs } from './clock.js';
+import { useActivityContext, useThemeAttributes } from './context.js';
+import { actorLabel, eventLabel, formatExact, formatRelative, formatRelativeCompact } from './format.js';
+import { cx } from './StatusBadge.js';
+import type { ActivityStrings } from './strings.js';
+import type { ActivityLabels } from './types.js';
 import { moveIndex, progressPercent, shouldLoadMore } from './useLogRows.js';
 
 /** Props of {@link ActivityTable}. */
@@ -82,8 +89,9 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
     className,
     ...rest
   } = props;
-  const { strings, locale, timeZone } = useActivityContext();
-  const now = useNow();
+  const { strings, labels, locale, timeZone } = useActivityContext();
+  const themed = useThemeAttributes();
+  const now = useNowMs();
   const scrollRef = useRef<HTMLDivElement>(null);
   const idBase = useId();
   const [activeInternal, setActiveInternal] = useState(defaultActiveIndex);
@@ -93,13 +101,13 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
     onActiveIndexChange?.(i);
   };
   const count = entries.length + (hasMore ? 1 : 0);
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => rowHeight,
-    overscan,
-    getItemKey: (i) => entries[i]?.id ?? `loader-${i}`,
-  });
+  // Stable callbacks: the virtualizer recomputes the positions of all `count` items whenever
+  // getItemKey changes, so an inline function would cost O(100k) on every render.
+  const getScrollElement = useCallback(() => scrollRef.current, []);
+  const estimateSize = useCallback(() => rowHeight, [rowHeight]);
+  const getItemKey = useCallback((i: number) => entries[i]?.id ?? `loader-${i}`, [entries]);
+  // Rows have a fixed height (set by the stylesheet), so they are never measured.
+  const virtualizer = useVirtualizer({ count, getScrollElement, estimateSize, overscan, getItemKey });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items[items.length - 1]?.index;
   useEffect(() => {
@@ -108,6 +116,24 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
 
   const state = error ? 'error' : loading ? 'loading' : entries.length === 0 ? 'empty' : 'ready';
   const rowId = (i: number) => `${idBase}-row-${i}`;
+  // One click handler for the body instead of a fresh closure per row, which would defeat Row's memo.
+  const onBodyClick = (event: MouseEvent<HTMLDivElement>) => {
+    const row = event.target instanceof Element ? event.target.closest<HTMLElement>('[data-index]') : null;
+    const index = Number(row?.dataset.index);
+    const entry = entries[index];
+    if (!entry) return;
+    setActive(index);
+    onOpen?.(entry, index);
+  };
+  // Tooltips are made when the pointer reaches a cell, not as attributes on every row scrolled past:
+  // the exact time for the time, the full text for a cut actor or event.
+  const onBodyPointerOver = (event: PointerEvent<HTMLDivElement>) => {
+    const target = event.target instanceof Element ? event.target : null;
+    const time = target?.closest('time');
+    if (time) time.title = formatExact(time.dateTime, { locale, timeZone });
+    const cut = target?.closest<HTMLElement>('.activity-cell-event, .activity-cell-actor .activity-truncate');
+    if (cut) cut.title = cut.scrollWidth > cut.clientWidth ? (cut.textContent ?? '') : '';
+  };
   const activeEntry = active >= 0 ? entries[active] : undefined;
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
@@ -127,7 +153,12 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
   };
 
   return (
-    <div {...rest} className={cx('activity-table', className)} data-state={state}>
+    <div
+      data-theme={themed['data-theme']}
+      {...rest}
+      className={cx(themed.className, 'activity-table', className)}
+      data-state={state}
+    >
       {newCount > 0 && (
         <button type="button" className="activity-new-pill" onClick={onShowNew}>
           {strings.newEntries(newCount)}
@@ -138,7 +169,6 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
         role="grid"
         aria-label={strings.tableLabel}
         aria-rowcount={state === 'ready' ? (hasMore ? -1 : entries.length + 1) : 1}
-        aria-colcount={COLUMNS.length}
         aria-busy={loading || loadingMore ? true : undefined}
         aria-activedescendant={activeEntry ? rowId(active) : undefined}
         tabIndex={0}
@@ -150,23 +180,23 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
       >
         <div role="rowgroup" className="activity-table-head">
           <div role="row" aria-rowindex={1} className="activity-row activity-row-head">
-            {COLUMNS.map((c, i) => (
-              <div
-                key={c}
-                role="columnheader"
-                aria-colindex={i + 1}
-                className={`activity-cell activity-cell-${c}`}
-              >
+            {COLUMNS.map((c) => (
+              <div key={c} role="columnheader" className={`activity-cell activity-cell-${c}`}>
                 {strings.columns[c]}
               </div>
             ))}
           </div>
         </div>
         {state === 'ready' && (
-          <div role="rowgroup" className="activity-table-body" style={{ height: virtualizer.getTotalSize() }}>
+          <div
+            role="rowgroup"
+            className="activity-table-body"
+            style={{ height: virtualizer.getTotalSize() }}
+            onClick={onBodyClick}
+            onPointerOver={onBodyPointerOver}
+          >
             {items.map((item) => {
               const entry = entries[item.index];
-              const style = { height: item.size, transform: `translateY(${item.start}px)` };
               if (!entry) {
                 return (
                   <div
@@ -174,34 +204,29 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
                     role="row"
                     aria-rowindex={item.index + 2}
                     className="activity-row activity-row-loader"
-                    style={style}
+                    style={{ height: item.size, transform: `translateY(${item.start}px)` }}
                   >
-                    <div role="gridcell" aria-colindex={1} className="activity-cell activity-muted">
+                    <div role="gridcell" className="activity-cell activity-muted">
                       {strings.loadingMore}
                     </div>
                   </div>
                 );
               }
-              const isActive = item.index === active;
               return (
-                <div
+                <Row
                   key={item.key}
                   id={rowId(item.index)}
-                  role="row"
-                  aria-rowindex={item.index + 2}
-                  aria-selected={entry.id === selectedId}
-                  data-state={isActive ? 'active' : 'inactive'}
-                  data-status={entry.status.toLowerCase()}
-                  data-index={item.index}
-                  className="activity-row"
-                  style={style}
-                  onClick={() => {
-                    setActive(item.index);
-                    onOpen?.(entry, item.index);
-                  }}
-                >
-                  <Row entry={entry} now={now} locale={locale} timeZone={timeZone} />
-                </div>
+                  index={item.index}
+                  start={item.start}
+                  size={item.size}
+                  entry={entry}
+                  active={item.index === active}
+                  selected={entry.id === selectedId}
+                  now={now}
+                  locale={locale}
+                  strings={strings}
+                  labels={labels}
+                />
               );
             })}
           </div>
@@ -248,46 +273,86 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
   );
 }
 
-function Row({
+interface RowProps {
+  id: string;
+  index: number;
+  start: number;
+  size: number;
+  entry: ActivityEntry;
+  active: boolean;
+  selected: boolean;
+  /** The shared clock in ms: a number, so an unchanged tick keeps the row memoised. */
+  now: number;
+  locale: Locale | undefined;
+  strings: ActivityStrings;
+  labels: ActivityLabels;
+}
+
+function statusSlug(status: ActivityEntry['status']): string {
+  return status.toLowerCase().replace('_', '-');
+}
+
+/**
+ * One row. Every prop is a primitive or a stable object, so scrolling re-renders only the rows that come
+ * into view (and the two whose active state changes), not the whole window.
+ */
+const Row = memo(function Row({
+  id,
+  index,
+  start,
+  size,
   entry,
+  active,
+  selected,
   now,
   locale,
-  timeZone,
-}: {
-  entry: ActivityEntry;
-  now: Date;
-  locale: ActivityTableContextLocale;
-  timeZone: string | undefined;
-}): ReactNode {
-  const { strings, labels } = useActivityContext();
+  strings,
+  labels,
+}: RowProps): ReactNode {
   const percent = progressPercent(entry.progress);
   const event =
     entry.type === 'WEBHOOK' && entry.webhook ? entry.webhook.eventType : eventLabel(entry, labels);
+  const actor = actorLabel(entry);
   return (
-    <>
-      <div role="gridcell" aria-colindex={1} className="activity-cell activity-cell-time">
-        <time dateTime={entry.occurredAt} title={formatExact(entry.occurredAt, { locale, timeZone })}>
-          {formatRelative(entry.occurredAt, now, locale)}
+    <div
+      id={id}
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={selected}
+      data-state={active ? 'active' : 'inactive'}
+      data-index={index}
+      className="activity-row"
+      style={{ height: size, transform: `translateY(${start}px)` }}
+    >
+      <div role="gridcell" className="activity-cell activity-cell-time">
+        {/* data-short is what narrow tables show instead ("2h"), through CSS, so the text stays whole.
+            The exact time (title) is added on hover by the table. */}
+        <time
+          className="activity-time"
+          dateTime={entry.occurredAt}
+          data-short={formatRelativeCompact(entry.occurredAt, now, locale)}
+        >
+          {formatRelative(entry.occurredAt, new Date(now), locale)}
         </time>
       </div>
-      <div role="gridcell" aria-colindex={2} className="activity-cell activity-cell-type">
-        <span className="activity-type" data-type={entry.type.toLowerCase()}>
-          {strings.types[entry.type]}
-        </span>
+      <div role="gridcell" className="activity-cell activity-cell-type">
+        <span className="activity-type">{strings.types[entry.type]}</span>
       </div>
-      <div role="gridcell" aria-colindex={3} className="activity-cell activity-cell-actor">
+      <div role="gridcell" className="activity-cell activity-cell-actor">
         <span className="activity-avatar" data-kind={entry.actor.kind} aria-hidden="true">
-          {actorLabel(entry).charAt(0).toUpperCase()}
+          {actor.charAt(0).toUpperCase()}
         </span>
-        <span className="activity-truncate">{actorLabel(entry)}</span>
+        <span className="activity-truncate">{actor}</span>
       </div>
-      <div role="gridcell" aria-colindex={4} className="activity-cell activity-cell-event">
-        <span className="activity-truncate" title={event}>
-          {event}
+      <div role="gridcell" className="activity-cell activity-cell-event">
+        {event}
+      </div>
+      <div role="gridcell" className="activity-cell activity-cell-status">
+        {/* StatusBadge's look with its icon drawn by CSS (data-icon): an inline SVG per row is several
+            DOM nodes to create and lay out on every scrolled frame. */}
+        <span className="activity-badge" data-status={statusSlug(entry.status)} data-icon="">
+          {strings.statuses[entry.status]}
         </span>
-      </div>
-      <div role="gridcell" aria-colindex={5} className="activity-cell activity-cell-status">
-        <StatusBadge status={entry.status} />
         {entry.status === 'IN_PROGRESS' && (
           <span
             role="progressbar"
@@ -305,8 +370,6 @@ function Row({
           </span>
         )}
       </div>
-    </>
+    </div>
   );
-}
-
-type ActivityTableContextLocale = ReturnType<typeof useActivityContext>['locale'];
+});

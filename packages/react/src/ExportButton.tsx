@@ -1,6 +1,6 @@
 import type { ActivityFilter } from '@activity/sdk/client';
 import { type ComponentProps, type ReactNode, useId } from 'react';
-import { useActivityContext, useViewerCan } from './context.js';
+import { useActivityContext, useThemeAttributes, useViewerCan } from './context.js';
 import { formatBytes, isForbiddenError } from './format.js';
 import { Icons } from './icons.js';
 import { cx } from './StatusBadge.js';
@@ -34,13 +34,18 @@ export function ExportButton({
   ...rest
 }: ExportButtonProps): ReactNode {
   const { strings } = useActivityContext();
+  const themed = useThemeAttributes();
   const allowed = useViewerCan('export');
   const { state, start } = useExport(filter, { onFile });
   const reasonId = useId();
   if (!allowed && whenForbidden === 'hide') return null;
   const busy = state.status === 'streaming';
   return (
-    <div className={cx('activity-export', className)} data-state={allowed ? state.status : 'forbidden'}>
+    <div
+      className={cx(themed.className, 'activity-export', className)}
+      data-theme={themed['data-theme']}
+      data-state={allowed ? state.status : 'forbidden'}
+    >
       <button
         type="button"
         className="activity-button"

@@ -30,7 +30,7 @@ import {
   todayInZone,
   type WeekStart,
 } from './calendar.js';
-import { useActivityContext } from './context.js';
+import { useActivityContext, useThemeAttributes } from './context.js';
 import {
   clearFilter,
   type FilterChip,
@@ -47,7 +47,7 @@ import {
   toggleFailuresPreset,
   toggleValue,
 } from './filterState.js';
-import { entityTypeLabel } from './format.js';
+import { cachedDateTimeFormat, entityTypeLabel } from './format.js';
 import { useActivityFacets } from './hooks.js';
 import { Icons } from './icons.js';
 import { RangeCalendar } from './RangeCalendar.js';
@@ -90,6 +90,7 @@ function Root({
   ...rest
 }: FilterBarRootProps): ReactNode {
   const { strings } = useActivityContext();
+  const themed = useThemeAttributes();
   const [internal, setInternal] = useState<ActivityFilter>(defaultValue ?? {});
   const filter = value ?? internal;
   const setFilter = useCallback(
@@ -108,8 +109,9 @@ function Root({
       <div
         role="search"
         aria-label={strings.activeFilters}
+        data-theme={themed['data-theme']}
         {...rest}
-        className={cx('activity-filterbar', className)}
+        className={cx(themed.className, 'activity-filterbar', className)}
         data-state={count > 0 ? 'filtered' : 'unfiltered'}
       >
         {children}
@@ -416,7 +418,7 @@ function DateRange(props: FilterSelectProps & { weekStartsOn?: WeekStart | undef
     setOpen(false);
   };
   const dayText = (day: string) =>
-    new Intl.DateTimeFormat(locale?.code ?? 'en-US', { dateStyle: 'medium', timeZone: 'UTC' }).format(
+    cachedDateTimeFormat(locale?.code ?? 'en-US', { dateStyle: 'medium', timeZone: 'UTC' }).format(
       new Date(`${day}T00:00:00Z`),
     );
   const summary =

@@ -1,6 +1,6 @@
 import type { HistogramBucket } from '@activity/sdk/client';
 import type { ComponentProps, ReactNode } from 'react';
-import { useActivityContext } from './context.js';
+import { useActivityContext, useThemeAttributes } from './context.js';
 import { formatShort } from './format.js';
 import { cx } from './StatusBadge.js';
 
@@ -32,6 +32,7 @@ export function Histogram({
   ...rest
 }: HistogramProps): ReactNode {
   const { strings, locale, timeZone } = useActivityContext();
+  const themed = useThemeAttributes();
   const max = Math.max(1, ...buckets.map((b) => b.count));
   const width = bucketMs ?? bucketWidthMs(buckets);
   return (
@@ -40,8 +41,9 @@ export function Histogram({
       role="group"
       aria-label={strings.histogramLabel}
       aria-busy={loading ? true : undefined}
+      data-theme={themed['data-theme']}
       {...rest}
-      className={cx('activity-histogram', className)}
+      className={cx(themed.className, 'activity-histogram', className)}
       data-state={loading ? 'loading' : 'ready'}
     >
       {buckets.map((bucket) => {

@@ -13,6 +13,7 @@ import {
   type WeekStart,
 } from './calendar.js';
 import { useActivityContext } from './context.js';
+import { cachedDateTimeFormat } from './format.js';
 import { Icons } from './icons.js';
 import { cx } from './StatusBadge.js';
 
@@ -69,12 +70,12 @@ export function RangeCalendar({
   }, [focused]);
 
   const weeks = monthGrid(month, weekStart);
-  const monthName = new Intl.DateTimeFormat(lang, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+  const monthName = cachedDateTimeFormat(lang, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
     utcDate(month),
   );
-  const weekdayShort = new Intl.DateTimeFormat(lang, { weekday: 'short', timeZone: 'UTC' });
-  const weekdayLong = new Intl.DateTimeFormat(lang, { weekday: 'long', timeZone: 'UTC' });
-  const dayLabel = new Intl.DateTimeFormat(lang, { dateStyle: 'full', timeZone: 'UTC' });
+  const weekdayShort = cachedDateTimeFormat(lang, { weekday: 'short', timeZone: 'UTC' });
+  const weekdayLong = cachedDateTimeFormat(lang, { weekday: 'long', timeZone: 'UTC' });
+  const dayLabel = cachedDateTimeFormat(lang, { dateStyle: 'full', timeZone: 'UTC' });
 
   const goMonth = (n: number) => {
     const next = shiftMonth(month, n);

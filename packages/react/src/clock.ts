@@ -1,4 +1,4 @@
-import { useSyncExternalStore } from 'react';
+import { useMemo, useSyncExternalStore } from 'react';
 
 const listeners = new Set<() => void>();
 let now = Date.now();
@@ -23,12 +23,18 @@ function subscribe(listener: () => void): () => void {
   };
 }
 
-/** The current time, refreshed every 30 s, shared by all relative timestamps. */
-export function useNow(): Date {
-  const ms = useSyncExternalStore(
+/** The current time in ms, refreshed every 30 s, shared by all relative timestamps (a number, so memoised rows can compare it). */
+export function useNowMs(): number {
+  return useSyncExternalStore(
     subscribe,
     () => now,
     () => now,
   );
-  return new Date(ms);
+}
+
+/** The current time, refreshed every 30 s, shared by all relative timestamps. */
+export function useNow(): Date {
+  const ms = useNowMs();
+  // One Date per tick, not per render, so it can sit in memo and effect dependencies.
+  return useMemo(() => new Date(ms), [ms]);
 }

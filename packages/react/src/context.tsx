@@ -74,13 +74,16 @@ export function ActivityProvider(props: ActivityProviderProps): ReactNode {
     queryClient,
   );
   const strings = useMemo(() => mergeStrings(props.strings), [props.strings]);
+  // "No catalog yet" and "no catalog" (undefined → null) give the same labels: keep the object, so a
+  // client without catalog() does not re-render every memoised row once its query settles.
+  const catalogData = catalog.data ?? null;
   const labels = useMemo<ActivityLabels>(() => {
-    const fromCatalog = labelsFromCatalog(catalog.data);
+    const fromCatalog = labelsFromCatalog(catalogData);
     return {
       entityTypes: { ...fromCatalog.entityTypes, ...props.labels?.entityTypes },
       actions: { ...fromCatalog.actions, ...props.labels?.actions },
     };
-  }, [catalog.data, props.labels]);
+  }, [catalogData, props.labels]);
   const value = useMemo<ActivityContextValue>(
     () => ({
       client,
@@ -112,6 +115,30 @@ export function useActivityClient(): ActivityQueryClient {
 /** The merged visible strings. */
 export function useActivityStrings(): ActivityStrings {
   return useActivityContext().strings;
+}
+
+// True below a part that already carries `.activity-theme` (the composite page), so nested parts do not
+// repeat it; parts used on their own have no such ancestor and theme themselves.
+const ThemedContext = createContext(false);
+
+/** Marks `children` as inside a themed surface, so {@link useThemeAttributes} adds nothing there. */
+export function ThemedSurface({ children }: { children?: ReactNode }): ReactNode {
+  return <ThemedContext.Provider value={true}>{children}</ThemedContext.Provider>;
+}
+
+/**
+ * `className`/`data-theme` for a top-level part: the theme class and the provider's theme when no themed
+ * ancestor gives them (a table, filter bar or histogram used on its own), nothing otherwise.
+ */
+export function useThemeAttributes(): {
+  className: string | undefined;
+  'data-theme': ActivityTheme | undefined;
+} {
+  const themed = useContext(ThemedContext);
+  const { theme } = useActivityContext();
+  return themed
+    ? { className: undefined, 'data-theme': undefined }
+    : { className: 'activity-theme', 'data-theme': theme };
 }
 
 /** Props of {@link ActivityScope}. */

@@ -2,12 +2,14 @@ import { enUS, fr } from 'date-fns/locale';
 import { describe, expect, it } from 'vitest';
 import {
   actionLabel,
+  cachedDateTimeFormat,
   dayInZone,
   eventLabel,
   formatBytes,
   formatDuration,
   formatExact,
   formatRelative,
+  formatRelativeCompact,
   formatValue,
   labelsFromCatalog,
   prettyJson,
@@ -26,6 +28,27 @@ describe('formatRelative', () => {
   });
   it('never says "in …" for a slightly future timestamp (clock skew)', () => {
     expect(formatRelative('2026-03-10T12:00:05Z', now)).toBe('0 seconds ago');
+  });
+});
+
+describe('formatRelativeCompact', () => {
+  it('gives the largest whole unit, narrow', () => {
+    expect(formatRelativeCompact('2026-03-10T11:58:30Z', now)).toBe('1m');
+    expect(formatRelativeCompact('2026-03-10T09:59:00Z', now)).toBe('2h');
+    expect(formatRelativeCompact('2026-03-07T12:00:00Z', now.getTime())).toBe('3d');
+  });
+  it('says 0s for a slightly future timestamp (clock skew) and passes bad input through', () => {
+    expect(formatRelativeCompact('2026-03-10T12:00:05Z', now)).toBe('0s');
+    expect(formatRelativeCompact('not a date', now)).toBe('not a date');
+  });
+});
+
+describe('cachedDateTimeFormat', () => {
+  it('returns one formatter per locale and options, a new one when either differs', () => {
+    const a = cachedDateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' });
+    expect(cachedDateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' })).toBe(a);
+    expect(cachedDateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'Asia/Tokyo' })).not.toBe(a);
+    expect(cachedDateTimeFormat('fr', { dateStyle: 'medium', timeZone: 'UTC' })).not.toBe(a);
   });
 });
 

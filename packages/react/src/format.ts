@@ -2,6 +2,58 @@ import type { ActivityEntry } from '@activity/sdk/client';
 import { formatDistanceStrict, type Locale } from 'date-fns';
 import type { ActivityLabels } from './types.js';
 
+// Building an Intl formatter costs far more than formatting with one (it loads locale data), and a
+// virtualized table formats on every row it renders: one cached instance per locale, zone and options.
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+/** A shared `Intl.DateTimeFormat` for these arguments, created on first use. */
+export function cachedDateTimeFormat(
+  locale: string,
+  options: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let format = dateTimeFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, options);
+    dateTimeFormats.set(key, format);
+  }
+  return format;
+}
+
+function compactUnitFormat(locale: string, unit: string): Intl.NumberFormat {
+  // Keyed by hand, not by JSON of the options: this runs for every row scrolled into view.
+  const key = `${locale}|${unit}`;
+  let format = numberFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, {
+      style: 'unit',
+      unit,
+      unitDisplay: 'narrow',
+      maximumFractionDigits: 0,
+    });
+    numberFormats.set(key, format);
+  }
+  return format;
+}
+
+const COMPACT_UNITS = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1000],
+] as const;
+
+/** "2h", "21m", "3d": the largest whole unit, for narrow tables where "2 hours ago" does not fit. */
+export function formatRelativeCompact(iso: string, now: Date | number, locale?: Locale): string {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  // Clock skew: an entry a few seconds "in the future" reads as 0s, as in formatRelative.
+  const ms = Math.max(0, (typeof now === 'number' ? now : now.getTime()) - at);
+  const [unit, size] = COMPACT_UNITS.find(([, s]) => ms >= s) ?? COMPACT_UNITS[3];
+  return compactUnitFormat(locale?.code ?? 'en-US', unit).format(Math.floor(ms / size));
+}
+
 /** "2 minutes ago"; relative to `now` so the table can re-render on a shared clock. */
 export function formatRelative(iso: string, now: Date, locale?: Locale): string {
   const date = new Date(iso);
@@ -18,7 +70,7 @@ export function formatExact(
 ): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(options.locale?.code ?? 'en-US', {
+  return cachedDateTimeFormat(options.locale?.code ?? 'en-US', {
     dateStyle: 'medium',
     timeStyle: 'long',
     ...(options.timeZone ? { timeZone: options.timeZone } : {}),
@@ -32,7 +84,7 @@ export function formatShort(
 ): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(options.locale?.code ?? 'en-US', {
+  return cachedDateTimeFormat(options.locale?.code ?? 'en-US', {
     month: 'short',
     day: 'numeric',
     hour: '2-digit',
@@ -43,7 +95,7 @@ export function formatShort(
 
 /** Offset of `timeZone` from UTC at `date`, in minutes (positive east of Greenwich). */
 export function timeZoneOffsetMinutes(date: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
+  const parts = cachedDateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
     year: 'numeric',
@@ -84,7 +136,7 @@ export function startOfDayInZone(day: string, timeZone?: string): Date {
 /** `YYYY-MM-DD` of an instant in `timeZone` (browser zone when omitted), for date inputs. */
 export function dayInZone(iso: string, timeZone?: string): string {
   const date = new Date(iso);
-  const parts = new Intl.DateTimeFormat('en-CA', {
+  const parts = cachedDateTimeFormat('en-CA', {
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',

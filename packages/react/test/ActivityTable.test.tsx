@@ -7,7 +7,14 @@ import { createMemoryStore, createStoreRecorder } from '@activity/sdk/testing';
 import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { ActivityLog, ActivityProvider, ActivityTable, ExportButton, Histogram } from '../src/index.js';
+import {
+  ActivityLog,
+  ActivityProvider,
+  ActivityTable,
+  ExportButton,
+  FilterBar,
+  Histogram,
+} from '../src/index.js';
 import { expectNoAxeViolations } from './axe.js';
 import { entry, specEntries } from './fixtures.js';
 import { installServer, renderWithProvider, useApi } from './server.js';
@@ -172,6 +179,37 @@ describe('<ActivityTable/>', () => {
     first?.click();
     expect(onSelect).toHaveBeenCalledWith(expect.objectContaining({ count: 4 }), 3_600_000);
     expect(container.querySelectorAll('.activity-histogram-failed')).toHaveLength(1);
+  });
+});
+
+describe('parts used on their own', () => {
+  it('get the theme class and the provider theme when no themed ancestor gives them', async () => {
+    const { all } = specEntries();
+    const { client } = useApi(all);
+    const { container } = render(
+      <ActivityProvider client={client} theme="dark">
+        <FilterBar.Root>
+          <FilterBar.Search />
+        </FilterBar.Root>
+        <Histogram buckets={[{ start: '2026-03-10T10:00:00.000Z', count: 1, failures: 0 }]} />
+        <ActivityTable entries={all} />
+      </ActivityProvider>,
+    );
+    for (const part of ['.activity-filterbar', '.activity-histogram', '.activity-table']) {
+      const el = container.querySelector(part);
+      expect(el?.classList.contains('activity-theme'), part).toBe(true);
+      expect(el?.getAttribute('data-theme'), part).toBe('dark');
+    }
+    await expectNoAxeViolations(container);
+  });
+
+  it('do not repeat the theme inside <ActivityLog/>, which themes the whole page', async () => {
+    const { all } = specEntries();
+    const { client } = useApi(all);
+    const { container } = renderWithProvider(<ActivityLog live={false} />, { client });
+    await waitFor(() => expect(rows()).toHaveLength(all.length));
+    expect(container.querySelectorAll('.activity-theme')).toHaveLength(1);
+    expect(container.querySelector('.activity-table')?.hasAttribute('data-theme')).toBe(false);
   });
 });
 

@@ -99,3 +99,26 @@ describe('styles.css theming', () => {
     expect([...forcedDark].filter((name) => !light.has(name))).toEqual([]);
   });
 });
+
+describe('styles.css layout', () => {
+  it('bounds the table height without .activity-theme too (else every one of 100k rows renders)', () => {
+    const scroll = all.find((d) => d.selector === '.activity-table-scroll' && d.name === 'height');
+    expect(scroll?.value).toMatch(/var\(--_activity-table-height,\s*\d+px\)/);
+  });
+
+  it('ellipsises the relative time on the <time> itself (a flex item, which the cell cannot clip)', () => {
+    const time = all.filter((d) => d.selector === '.activity-time' && d.within === '');
+    expect(Object.fromEntries(time.map((d) => [d.name, d.value]))).toMatchObject({
+      'text-overflow': 'ellipsis',
+      overflow: 'hidden',
+      'white-space': 'nowrap',
+    });
+  });
+
+  it('switches to the compact time and fixed columns by the table’s width (a container query)', () => {
+    expect(CSS).toMatch(/\.activity-table \{[^}]*container: activity-table \/ inline-size/);
+    const narrow = CSS.slice(CSS.indexOf('@container activity-table'));
+    expect(narrow).toMatch(/content: attr\(data-short\)/);
+    expect(narrow).toMatch(/\.activity-cell-status \.activity-progress \{[^}]*position: absolute/);
+  });
+});
