@@ -4,22 +4,33 @@
  */
 import pino from 'pino';
 import { createActivity } from '../packages/sdk/src/core/index.js';
-import type { ActivityStore } from '../packages/sdk/src/types.js';
 import { createMemoryStore } from '../packages/sdk/src/testing/index.js';
+import type { ActivityStore } from '../packages/sdk/src/types.js';
 import { type BenchOptions, type BenchResult, metadataOfAboutOneKb, nsPerOp, round } from './lib.js';
 
 export async function run({ quick }: BenchOptions): Promise<BenchResult[]> {
   const iterations = quick ? 5_000 : 200_000;
   // The store keeps nothing: this measures the caller's cost, not persistence.
   const base = createMemoryStore();
-  const store: ActivityStore = { ...base, append: async (entries) => ({ inserted: entries.length, duplicates: 0 }) };
-  const activity = createActivity({ store, defaultOrgId: 'org_bench', batchSize: 500, maxQueueBytes: 512 * 1024 * 1024 });
+  const store: ActivityStore = {
+    ...base,
+    append: async (entries) => ({ inserted: entries.length, duplicates: 0 }),
+  };
+  const activity = createActivity({
+    store,
+    defaultOrgId: 'org_bench',
+    batchSize: 500,
+    maxQueueBytes: 512 * 1024 * 1024,
+  });
   const logger = pino(pino.destination({ dest: '/dev/null', sync: false }));
   const payloads = Array.from({ length: 64 }, (_, i) => metadataOfAboutOneKb(i));
 
   const samples: Array<{ record: number; pino: number }> = [];
   for (let round_ = 0; round_ < (quick ? 1 : 5); round_++) {
-    const pinoNs = nsPerOp((i) => logger.info({ metadata: payloads[i % 64] }, 'PROCESS_RELEASE_PAYMENTS'), iterations);
+    const pinoNs = nsPerOp(
+      (i) => logger.info({ metadata: payloads[i % 64] }, 'PROCESS_RELEASE_PAYMENTS'),
+      iterations,
+    );
     const recordNs = nsPerOp(
       (i) =>
         activity.record({

@@ -29,14 +29,25 @@ if (mode === 'record') {
       return { inserted: entries.length, duplicates: 0 };
     },
   };
-  const activity = createActivity({ store: slow, defaultOrgId: 'org_rss', batchSize: 500, maxQueueBytes: queueBytes, overflow: 'drop-oldest' });
+  const activity = createActivity({
+    store: slow,
+    defaultOrgId: 'org_rss',
+    batchSize: 500,
+    maxQueueBytes: queueBytes,
+    overflow: 'drop-oldest',
+  });
   const payloads = Array.from({ length: 64 }, (_, i) => metadataOfAboutOneKb(i));
   global.gc?.();
   await new Promise((r) => setTimeout(r, 50));
   const before = process.memoryUsage().rss;
   peak = before;
   for (let i = 0; i < events; i++) {
-    activity.record({ type: 'BACKGROUND_JOB', action: 'PROCESS_RELEASE_PAYMENTS', entity: { type: 'release', id: `rel_${i % 50}` }, metadata: payloads[i % 64] });
+    activity.record({
+      type: 'BACKGROUND_JOB',
+      action: 'PROCESS_RELEASE_PAYMENTS',
+      entity: { type: 'release', id: `rel_${i % 50}` },
+      metadata: payloads[i % 64],
+    });
     if (i % 2_000 === 1_999) {
       sample();
       await new Promise((r) => setImmediate(r));
@@ -45,7 +56,15 @@ if (mode === 'record') {
   sample();
   const stats = activity.stats();
   clearInterval(sampler);
-  console.log(JSON.stringify({ before, peak, growth: peak - before, dropped: stats.dropped, persisted: stats.persisted }));
+  console.log(
+    JSON.stringify({
+      before,
+      peak,
+      growth: peak - before,
+      dropped: stats.dropped,
+      persisted: stats.persisted,
+    }),
+  );
   process.exit(0);
 } else if (mode === 'export') {
   const store = createSqliteStore({ path: String(a), readonly: true });

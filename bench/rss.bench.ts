@@ -14,18 +14,29 @@ const root = join(import.meta.dirname, '..');
 const tmp = join(import.meta.dirname, '.tmp-rss');
 
 function child(args: string[]): Record<string, number> {
-  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'rss-child.ts'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'rss-child.ts'), ...args],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const line = out.trim().split('\n').pop() ?? '{}';
   return JSON.parse(line);
 }
 
 async function seed(path: string, count: number): Promise<void> {
   const store = createSqliteStore({ path });
-  for (const batch of generateActivityBatches({ count, batchSize: 20_000, orgIds: ['org_export'], seed: 3, now: new Date('2026-11-01T00:00:00Z'), spanDays: 700 })) {
+  for (const batch of generateActivityBatches({
+    count,
+    batchSize: 20_000,
+    orgIds: ['org_export'],
+    seed: 3,
+    now: new Date('2026-11-01T00:00:00Z'),
+    spanDays: 700,
+  })) {
     await store.append(batch);
   }
   await store.close();

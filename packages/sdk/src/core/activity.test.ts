@@ -13,7 +13,7 @@ import {
   ENTRY_JSON,
   type JobUpdate,
 } from '../types.js';
-import { type ActivityOptions, createActivity } from './activity.js';
+import { type ActivityOptions, createActivity, createByteRing } from './activity.js';
 import type { RecordInput } from './api.js';
 import { wineClubCatalog } from './presets/wineClub.js';
 
@@ -743,5 +743,208 @@ describe('deferred validation', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('security review regressions', () => {
+  it('records an entry full of pathological 32 KB strings without blocking on redaction (ReDoS)', async () => {
+    const { activity, inner, errors } = setup();
+    const jwtRun = 'eyJ-'.repeat(8_000);
+    const schemeRun = `${'a.'.repeat(16_000)}://`;
+    const metadata = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`k${i}`, jwtRun]));
+    const id = activity.record(event(1, { metadata }));
+    const hook = activity.webhook({
+      provider: 'stripe',
+      eventType: 'x',
+      direction: 'in',
+      request: { body: schemeRun },
+    });
+    // Before the fix this flush spent ~18 s in the redaction regexes; the 5 s timeout catches a return.
+    await activity.flush();
+    expect(errors).toEqual([]);
+    expect((await inner.get(ORG, id as string))?.metadata).toEqual(metadata);
+    expect((await inner.get(ORG, hook as string))?.webhook?.request?.body).toBe(schemeRun);
+  }, 5_000);
+
+  it('refuses a huge before/after with EVENT_TOO_LARGE before diffing them', async () => {
+    const { activity, errors } = setup();
+    // 2M items took 8.9 s inside record() before the check (the diff ran first).
+    const list = Array.from({ length: 2_000_000 }, (_, i) => i);
+    expect(activity.record(event(1, { before: { l: list }, after: { l: [] } }))).toBeUndefined();
+    const keys = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i]));
+    expect(activity.record(event(2, { before: {}, after: { m: keys } }))).toBeUndefined();
+    const bulky = { rows: Array.from({ length: 300 }, () => 'x'.repeat(1_000)) };
+    expect(activity.record(event(3, { before: bulky, after: {} }))).toBeUndefined();
+    expect(errors.map((e) => [e.code, e.field])).toEqual([
+      ['EVENT_TOO_LARGE', 'before.l'],
+      ['EVENT_TOO_LARGE', 'after.m'],
+      ['EVENT_TOO_LARGE', expect.stringMatching(/^before\.rows\.\d+$/)],
+    ]);
+    expect(errors[0]?.message).toMatch(/2000000 items, the limit is 1000/);
+    expect(activity.stats().rejected).toEqual({ EVENT_TOO_LARGE: 3 });
+    // Within the limits the diff is still computed.
+    const ok = activity.record(event(4, { before: { l: [1, 2] }, after: { l: [1, 3] } }));
+    expect(ok).toBeTypeOf('string');
+    await activity.flush();
+  }, 5_000);
+
+  describe('a job update folded into its queued insert respects the queue bound', () => {
+    function sizes() {
+      const probe = setup();
+      probe.activity.job('SYNC_WOO_PRODUCTS');
+      const job = probe.activity.stats().queuedBytes;
+      probe.activity.record(event(1));
+      return { job, event: probe.activity.stats().queuedBytes - job };
+    }
+
+    it('reject: a progress update that does not fit is dropped and counted', async () => {
+      const size = sizes();
+      const bound = size.job + 2 * size.event;
+      const { activity, inner, errors } = setup({
+        flushIntervalMs: 60_000,
+        maxQueueBytes: bound,
+        overflow: 'reject',
+        progressIntervalMs: 0,
+      });
+      const run = activity.job('SYNC_WOO_PRODUCTS');
+      activity.record(event(1));
+      activity.record(event(1));
+      expect(activity.stats().queuedBytes).toBe(bound);
+      run.progress(123_456_789, 987_654_321);
+      expect(activity.stats().queuedBytes).toBeLessThanOrEqual(bound);
+      expect(activity.stats().dropped).toEqual({ queue_full: 1 });
+      expect(errors.map((e) => [e.code, e.field])).toEqual([['QUEUE_FULL', 'maxQueueBytes']]);
+      await activity.flush();
+      expect((await inner.get(ORG, run.id))?.progress).toEqual({ processed: 0 });
+    });
+
+    it('reject: a final update that does not fit still lands, as a store update after the insert', async () => {
+      const size = sizes();
+      const bound = size.job + 2 * size.event;
+      const { activity, inner, appends, updates } = setup({
+        flushIntervalMs: 60_000,
+        maxQueueBytes: bound,
+        overflow: 'reject',
+      });
+      const run = activity.job('SYNC_WOO_PRODUCTS');
+      activity.record(event(1));
+      activity.record(event(1));
+      const done = run.succeed({ note: 'x'.repeat(2_000) });
+      expect(activity.stats().queuedBytes).toBeLessThanOrEqual(bound);
+      await activity.flush();
+      await done;
+      const stored = await inner.get(ORG, run.id);
+      expect(stored).toMatchObject({ status: 'SUCCESS', metadata: { note: 'x'.repeat(2_000) } });
+      expect(appends.flatMap((a) => a.ids)).toContain(run.id);
+      expect(updates.map((u) => [u.id, u.update.status])).toEqual([[run.id, 'SUCCESS']]);
+      expect(activity.stats().dropped).toEqual({});
+    });
+
+    it('drop-oldest: growing the insert evicts the oldest other entries, counted, never the job itself', async () => {
+      const size = sizes();
+      const bound = size.job + 3 * size.event;
+      const { activity, inner, updates } = setup({
+        flushIntervalMs: 60_000,
+        maxQueueBytes: bound,
+        overflow: 'drop-oldest',
+      });
+      const ids = [activity.record(event(1)), activity.record(event(1))];
+      const run = activity.job('SYNC_WOO_PRODUCTS');
+      ids.push(activity.record(event(1)));
+      expect(activity.stats().queuedBytes).toBe(bound);
+      const done = run.succeed({ note: 'x'.repeat(2 * size.event) });
+      expect(activity.stats().queuedBytes).toBeLessThanOrEqual(bound);
+      const dropped = activity.stats().dropped.queue_full ?? 0;
+      expect(dropped).toBeGreaterThanOrEqual(2);
+      await activity.flush();
+      await done;
+      expect(await inner.get(ORG, ids[0] as string)).toBeUndefined();
+      expect(await inner.get(ORG, run.id)).toMatchObject({ status: 'SUCCESS' });
+      // Folded, so no separate update call.
+      expect(updates).toEqual([]);
+      expect(activity.stats().persisted + dropped).toBe(4);
+    });
+  });
+});
+
+describe('queue byte ring', () => {
+  it('gives back every record exactly, whatever the sequence of puts and releases', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 16, max: 400 }),
+        fc.array(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.constant(null)), {
+          maxLength: 200,
+        }),
+        (size, ops) => {
+          const ring = createByteRing(size);
+          if (ring === undefined) throw new Error('Buffer is available on Node');
+          const held: { at: number; bytes: number; text: string }[] = [];
+          for (const op of ops) {
+            if (op === null) {
+              const oldest = held.shift();
+              if (oldest === undefined) continue;
+              expect(ring.read(oldest.at, oldest.bytes)).toBe(oldest.text);
+              ring.release(oldest.at, oldest.bytes);
+              continue;
+            }
+            const text = `{${op}}`;
+            const bytes = Buffer.byteLength(text);
+            const at = ring.put(text, bytes);
+            // A refusal only costs memory (the record stays a string); an empty ring never refuses.
+            if (held.length === 0 && bytes <= size) expect(at).toBeGreaterThanOrEqual(0);
+            if (at >= 0) {
+              held.push({ at, bytes, text });
+            }
+            // Nothing written may have touched a record still held.
+            for (const record of held) expect(ring.read(record.at, record.bytes)).toBe(record.text);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stores every surviving entry byte for byte through wrap-arounds, evictions and job folds', async () => {
+    const payloads = new Map<string, Record<string, unknown>>();
+    // Sizes vary (multi-byte text included) so records straddle the ring's end and its wrap point.
+    const payload = (i: number) => ({ i, text: `Zoë 東京 😀 ${'x'.repeat((i * 37) % 900)}` });
+    const { activity, inner } = setup(
+      { batchSize: 7, maxQueueBytes: 12_000, overflow: 'drop-oldest', flushIntervalMs: 5 },
+      { delayMs: 3 },
+    );
+    const runs: { id: string; n: number }[] = [];
+    for (let i = 0; i < 600; i++) {
+      const metadata = payload(i);
+      const id = activity.record(event(i, { metadata }));
+      if (id !== undefined) payloads.set(id, metadata);
+      if (i % 50 === 0) {
+        const run = activity.job('SYNC_WOO_PRODUCTS');
+        runs.push({ id: run.id, n: i });
+        void run.succeed({ n: i });
+      }
+      if (i % 40 === 39) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await activity.flush();
+    const stats = activity.stats();
+    expect(stats.dropped.queue_full ?? 0).toBeGreaterThan(0);
+    expect(stats.rejected).toEqual({});
+    let stored = 0;
+    for (const [id, metadata] of payloads) {
+      const entry = await inner.get(ORG, id);
+      if (entry === undefined) continue;
+      stored++;
+      expect(entry.metadata).toEqual(metadata);
+    }
+    expect(stored).toBeGreaterThan(20);
+    let jobs = 0;
+    for (const run of runs) {
+      const entry = await inner.get(ORG, run.id);
+      if (entry === undefined) continue;
+      jobs++;
+      expect(entry).toMatchObject({ status: 'SUCCESS', metadata: { n: run.n } });
+    }
+    // Nothing lost silently: every accepted entry is stored or counted as dropped.
+    expect(stats.persisted).toBe(stored + jobs);
+    expect(stats.persisted + (stats.dropped.queue_full ?? 0)).toBe(stats.recorded);
   });
 });

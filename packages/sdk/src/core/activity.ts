@@ -48,9 +48,10 @@ import { currentContext, withContext } from './context.js';
 import { diffObjects, summarizeChanges } from './diff.js';
 import { compileRedactor, type EntryScrubber, type RedactionOptions } from './redact.js';
 import {
+  checkDiffSize,
   type PreparedEntry,
   prepareEntry,
-  prepareEntryFast,
+  prepareSnapshot,
   resolveLimits,
   utf8Bytes,
   type ValidationLimits,
@@ -152,11 +153,82 @@ const entryIds = (() => {
 })();
 const MIB = 1024 * 1024;
 
+/** Queued snapshots' UTF-8 bytes, first in first out, in one buffer allocated once (internal; exported for tests). */
+export interface ByteRing {
+  /** Copies `text` (`bytes` long in UTF-8) in; its offset, or -1 when there is no room (it stays a string). */
+  put(text: string, bytes: number): number;
+  /** Reads the record at `at`, `bytes` long. */
+  read(at: number, bytes: number): string;
+  /** Frees the oldest record, which is the one at `at`. */
+  release(at: number, bytes: number): void;
+}
+
+/**
+ * V8 promotes a string that waits in a queue to its old generation, and frees it only at a full
+ * collection: a queue of strings held RSS at 15-20 times its byte bound under a lagging store. Bytes
+ * in a buffer cost what they are. Records leave strictly in arrival order (the writer takes the head,
+ * overflow evicts the head), so a ring with one wrap point is enough. Undefined without `Buffer`
+ * (browsers, some edge runtimes): there the queue keeps strings. Internal: exported for its tests.
+ */
+export function createByteRing(size: number): ByteRing | undefined {
+  if (typeof Buffer !== 'function') return undefined;
+  // allocUnsafe: pages are committed only when written, and wrapping early (below) keeps the written
+  // part near twice the most ever held, so a generous bound does not cost its size up front.
+  let buffer: Buffer;
+  try {
+    buffer = Buffer.allocUnsafe(size);
+  } catch {
+    // A bound past Buffer's largest size, or no memory to reserve: the queue keeps strings.
+    return undefined;
+  }
+  let head = 0;
+  let tail = 0;
+  /** End of the live records before the wrap (they run [head, wrapAt) then [0, tail)), or -1. */
+  let wrapAt = -1;
+  let live = 0;
+  return {
+    put(text, bytes) {
+      let at: number;
+      if (wrapAt === -1) {
+        // Back to the start at the end, or early once the freed front holds twice what is live: the
+        // written part of the buffer stays near three times the most ever held, not its whole size.
+        if (bytes <= head && (head >= 2 * (tail - head) + bytes || tail + bytes > size)) {
+          wrapAt = tail;
+          at = 0;
+        } else if (tail + bytes <= size) at = tail;
+        else return -1;
+      } else if (tail + bytes <= head) at = tail;
+      else return -1;
+      buffer.write(text, at, bytes, 'utf8');
+      tail = at + bytes;
+      live += 1;
+      return at;
+    },
+    read(at, bytes) {
+      return buffer.toString('utf8', at, at + bytes);
+    },
+    release(at, bytes) {
+      live -= 1;
+      head = at + bytes;
+      if (head === wrapAt) {
+        head = 0;
+        wrapAt = -1;
+      }
+      if (live === 0) {
+        head = 0;
+        tail = 0;
+        wrapAt = -1;
+      }
+    },
+  };
+}
+
 interface QueueItem {
   id: string;
   /**
    * The validated, redacted entry as JSON: the queued form. One string per entry keeps the queue's
-   * memory close to its byte bound (the same entry as objects takes 3-5 times as much).
+   * memory close to its byte bound (the same entry as objects takes 3-5 times as much). '' while a
+   * pending snapshot's bytes sit in the queue's ring (`ring`).
    */
   json: string;
   /** The entry as objects, kept only where the recorder reads it again (job runs, durable records). */
@@ -168,6 +240,8 @@ interface QueueItem {
   pending: boolean;
   /** UTF-8 bytes of `json`. */
   bytes: number;
+  /** Offset of a pending snapshot's bytes in the queue's ring (`json` is then ''), or -1. */
+  ring: number;
   seq: number;
   /** Set once the writer took the item into a batch: it can no longer be edited in place. */
   taken: boolean;
@@ -364,6 +438,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   };
 
   const queue: QueueItem[] = [];
+  const ring = createByteRing(maxQueueBytes);
   let inflight: QueueItem[] = [];
   let queuedBytes = 0;
   let seq = 0;
@@ -440,6 +515,9 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     const type = input.type;
     let changes = input.changes;
     if (changes === undefined && (input.before !== undefined || input.after !== undefined)) {
+      // The diff walks all of both objects: a huge one is refused first, in bounded time.
+      checkDiffSize(input.before, limits, 'before');
+      checkDiffSize(input.after, limits, 'after');
       changes = diffObjects(input.before, input.after);
     }
     const webhook = input.webhook;
@@ -502,10 +580,10 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
    * rather than copied again, unless a string needs cleaning (a `\u` escape in the text) or the check
    * finds anything unusual; then the exact path decides.
    */
-  function finishSnapshot(json: string): PreparedEntry {
+  function finishSnapshot(json: string, bytes: number): PreparedEntry {
     const fast = json.includes('\\u')
       ? undefined
-      : prepareEntryFast(JSON.parse(json) as Record<string, unknown>, limits, redactor.scrubEntry);
+      : prepareSnapshot(json, bytes, limits, redactor.scrubChanged);
     // A fresh parse: the fast path may have redacted part of its copy before giving up.
     return fast ?? finish(JSON.parse(json) as Record<string, unknown>);
   }
@@ -561,7 +639,25 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     entry?: ActivityEntry,
     settle?: QueueItem['settle'],
   ): QueueItem {
-    return { id, json, entry, pending, bytes, seq: 0, taken: false, settle };
+    return { id, json, entry, pending, bytes, ring: -1, seq: 0, taken: false, settle };
+  }
+
+  /** Moves a queued snapshot's text into the ring, when there is room. */
+  function toRing(item: QueueItem): void {
+    if (ring === undefined || !item.pending) return;
+    const at = ring.put(item.json, item.bytes);
+    if (at < 0) return;
+    item.ring = at;
+    item.json = '';
+  }
+
+  /** A snapshot's text, taken out of the ring (which frees its bytes) when it was there. */
+  function fromRing(item: QueueItem): string {
+    if (ring === undefined || item.ring < 0) return item.json;
+    const text = ring.read(item.ring, item.bytes);
+    ring.release(item.ring, item.bytes);
+    item.ring = -1;
+    return text;
   }
 
   /**
@@ -578,7 +674,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       }
       item.pending = false;
       try {
-        const prepared = finishSnapshot(item.json);
+        const prepared = finishSnapshot(fromRing(item), item.bytes);
         queuedBytes += prepared.bytes - item.bytes;
         item.bytes = prepared.bytes;
         item.json = prepared.json;
@@ -661,25 +757,43 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     }
   }
 
+  /**
+   * Makes room for `bytes` more under the bound: with drop-oldest, evicts the oldest queued entries
+   * (never `keep`, the one growing); with reject, evicts nothing. True when the bytes fit.
+   */
+  function makeRoom(bytes: number, keep?: QueueItem): boolean {
+    if (queuedBytes + bytes <= maxQueueBytes) return true;
+    if (overflow === 'drop-oldest') {
+      const error = overflowError('oldest queued entry dropped');
+      let i = 0;
+      while (i < queue.length && queuedBytes + bytes > maxQueueBytes) {
+        const oldest = queue[i] as QueueItem;
+        if (oldest === keep) {
+          i += 1;
+          continue;
+        }
+        queue.splice(i, 1);
+        queuedBytes -= oldest.bytes;
+        if (oldest.ring >= 0) {
+          ring?.release(oldest.ring, oldest.bytes);
+          oldest.ring = -1;
+        }
+        dropForOverflow(oldest, error);
+      }
+      notifyWaiters();
+    }
+    return queuedBytes + bytes <= maxQueueBytes;
+  }
+
   /** Puts an accepted entry on the queue, applying the overflow policy. False when it was refused. */
   function enqueue(item: QueueItem): boolean {
-    if (queuedBytes + item.bytes > maxQueueBytes) {
-      if (overflow === 'drop-oldest') {
-        const error = overflowError('oldest queued entry dropped');
-        while (queue.length > 0 && queuedBytes + item.bytes > maxQueueBytes) {
-          const oldest = queue.shift() as QueueItem;
-          queuedBytes -= oldest.bytes;
-          dropForOverflow(oldest, error);
-        }
-        notifyWaiters();
-      }
-      if (queuedBytes + item.bytes > maxQueueBytes) {
-        dropForOverflow(item, overflowError('new entry refused'));
-        return false;
-      }
+    if (!makeRoom(item.bytes)) {
+      dropForOverflow(item, overflowError('new entry refused'));
+      return false;
     }
     seq += 1;
     item.seq = seq;
+    toRing(item);
     queue.push(item);
     queuedBytes += item.bytes;
     counters.recorded += 1;
@@ -1004,20 +1118,38 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     });
     state.entry = merged;
     const item = state.item;
+    let late = clean;
     if (item !== undefined && !item.taken) {
-      queuedBytes += prepared.bytes - item.bytes;
-      item.bytes = prepared.bytes;
-      item.json = prepared.json;
-      item.entry = merged;
-      if (final) {
-        // The caller may await the final state: write it now rather than after the interval.
-        drainAll = true;
-        scheduleDrain();
+      // Folding grows a queued entry: the byte bound and its policy apply as to a new one.
+      if (makeRoom(prepared.bytes - item.bytes, item)) {
+        queuedBytes += prepared.bytes - item.bytes;
+        item.bytes = prepared.bytes;
+        item.json = prepared.json;
+        item.entry = merged;
+        if (final) {
+          // The caller may await the final state: write it now rather than after the interval.
+          drainAll = true;
+          scheduleDrain();
+        }
+        return state.committed.then(() => undefined);
       }
-      return state.committed.then(() => undefined);
+      if (!final) {
+        // Progress is superseded by the next write anyway: dropped and counted.
+        const error = overflowError(`progress update of job ${state.id} dropped`);
+        bump(counters.dropped, 'queue_full');
+        if (!overflowing) {
+          overflowing = true;
+          report(error, merged);
+        }
+        return Promise.resolve();
+      }
+      // The final state must land: it follows the queued insert as a store update instead, held
+      // outside the queue like updates of entries already taken. It carries the progress that
+      // could not be folded in either.
+      if (merged.progress !== undefined) late = { ...clean, progress: merged.progress };
     }
     state.chain = state.chain.then(async () => {
-      if (await state.committed) await updateWithRetry(state, clean);
+      if (await state.committed) await updateWithRetry(state, late);
       else {
         bump(counters.dropped, 'job_update_lost');
         report(

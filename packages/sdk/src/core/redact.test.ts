@@ -283,3 +283,157 @@ describe('createRedactor().entry', () => {
     expect((performance.now() - started) / 10_000).toBeLessThan(0.5);
   });
 });
+
+describe('createRedactor() on hostile text (ReDoS regression)', () => {
+  const redactor = createRedactor();
+  const KB32 = 32 * 1024;
+  const fill = (unit: string, tail = '', size = KB32) =>
+    unit.repeat(Math.ceil(size / unit.length)).slice(0, size) + tail;
+
+  // At 32 KB each of these took 1.8-2.9 s before the fix (a branch restarted at every word boundary of
+  // the run, rescanning it: quadratic), so at 64 KB over 7 s. Now each takes milliseconds; the 5 s test
+  // timeout is the regression guard, so a return to quadratic fails without a flaky timing assertion.
+  const KB64 = 2 * KB32;
+  it('redacts a 64 KB run of scheme characters before :// without rescanning it', () => {
+    const input = fill('a.', '://', KB64);
+    expect(redactor.text(input)).toBe(input);
+    const hidden = redactor.text(`${fill('a.', '', KB64)}x://user:hunter2@db`);
+    expect(hidden.endsWith(`x://user:${R}@db`)).toBe(true);
+  }, 5_000);
+
+  it('redacts a 64 KB run of eyJ- without rescanning it, and still hides a JWT after it', () => {
+    const input = fill('eyJ-', '', KB64);
+    expect(redactor.text(input)).toBe(input);
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+    expect(redactor.text(`${input} ${jwt}`)).toBe(`${input} ${R}`);
+  }, 5_000);
+
+  it('stays fast on every other pathological run the patterns could rescan', () => {
+    const runs = [
+      fill('eyJaaaaa.'),
+      fill('eyJ.eyJ', '=x'),
+      fill('1 '),
+      fill('Bearer '),
+      fill('\tBearer -'),
+      fill(`token${' '.repeat(30)}`),
+      fill('a-', '://'),
+      fill('x://a:'),
+      `x://${'a'.repeat(KB32)}`,
+      `x://a:${'b'.repeat(KB32)}`,
+      fill('token='),
+      fill('a.', '='),
+      fill('a=b&', 'x'),
+    ];
+    for (const run of runs) expect(typeof redactor.text(run)).toBe('string');
+    // Form bodies take the structural path: a long non-form text must fall back to text() quickly too.
+    const entry = webhookEntry({
+      webhook: { direction: 'in', provider: 'p', eventType: 'e', request: { body: fill('a=b&', 'x') } },
+    });
+    expect(redactor.entry(entry).webhook?.request?.body).toBe(fill('a=b&', 'x'));
+  }, 5_000);
+
+  it('still hides a JWT with claims longer than the header bound', () => {
+    const jwt = `eyJhbGciOiJIUzI1NiJ9.${'eyJ'.padEnd(6000, 'A')}.sig_nature-1`;
+    expect(redactor.text(`t ${jwt} end`)).toBe(`t ${R} end`);
+  });
+});
+
+describe('createRedactor() default keys (missed secrets regression)', () => {
+  const redactor = createRedactor();
+
+  it.each([
+    'auth',
+    'X-Auth',
+    'xauth',
+    'key',
+    'sig',
+    'signature',
+    'code',
+    'session',
+    'x-session',
+    'sessionid',
+    'sid',
+    'dsn',
+  ])('hides %s as a whole key', (key) => {
+    expect(redactor.isSecretKey(key)).toBe(true);
+  });
+
+  it.each([
+    'zipcode',
+    'postcode',
+    'zip_code',
+    'country_code',
+    'keyboard',
+    'monkey',
+    'author',
+    'sessions_count',
+    'side',
+  ])('keeps %s (the short names match whole keys only)', (key) => {
+    expect(redactor.isSecretKey(key)).toBe(false);
+  });
+
+  it('hides API keys, SAS signatures and OAuth codes in query strings, and URL userinfo without a password', () => {
+    expect(
+      redactor.text('GET https://maps.googleapis.com/x?key=AIzaSyA1234567890abcdef&sig=SAS123 failed'),
+    ).toBe(`GET https://maps.googleapis.com/x?key=${R}&sig=${R} failed`);
+    expect(redactor.text('https://h.example/cb?code=OAUTHCODE123&state=s&sv=2020&sig=AZURESIG')).toBe(
+      `https://h.example/cb?code=${R}&state=s&sv=2020&sig=${R}`,
+    );
+    expect(redactor.text('report to https://k3y@o1.ingest.sentry.io/42')).toBe(
+      `report to https://${R}@o1.ingest.sentry.io/42`,
+    );
+    expect(redactor.text('dsn=https://k@sentry.io/1 session=s3cr3t auth=abc123')).toBe(
+      `dsn=${R} session=${R} auth=${R}`,
+    );
+    // The password form keeps the user, as before.
+    expect(redactor.text('postgres://app:hunter2@db/x')).toBe(`postgres://app:${R}@db/x`);
+    // Query parameters that merely contain the short names stay visible.
+    expect(redactor.text('/s?zipcode=94107&postcode=SW1A&keyword=wine')).toBe(
+      '/s?zipcode=94107&postcode=SW1A&keyword=wine',
+    );
+  });
+
+  it('does not treat prose like "error code: E42" as a secret, but hides code= in text', () => {
+    expect(redactor.text('failed with error code: E42 (key: retries)')).toBe(
+      'failed with error code: E42 (key: retries)',
+    );
+    expect(redactor.text('callback code=abc&state=1')).toBe(`callback code=${R}&state=1`);
+    // A host that lists a short name itself means it everywhere, prose included.
+    expect(createRedactor({ keys: ['code'] }).text('error code: E42')).toBe(`error code: ${R}`);
+  });
+
+  it('hides X-Auth and X-Session headers, auth/key JSON body keys and code= in form bodies', () => {
+    const out = redactor.entry(
+      webhookEntry({
+        webhook: {
+          direction: 'out',
+          provider: 'oauth',
+          eventType: 'token',
+          request: {
+            headers: { 'X-Auth': 'xauthval', 'x-session': 'sessval', 'Content-Type': 'application/json' },
+            body: '{"user":{"auth":"authval","key":"keyval","zipcode":"94107"}}',
+          },
+          response: { body: 'grant_type=authorization_code&code=c1&postcode=SW1A' },
+        },
+      }),
+    );
+    expect(out.webhook?.request?.headers).toEqual({
+      'X-Auth': R,
+      'x-session': R,
+      'Content-Type': 'application/json',
+    });
+    expect(JSON.parse(out.webhook?.request?.body as string)).toEqual({
+      user: { auth: R, key: R, zipcode: '94107' },
+    });
+    expect(out.webhook?.response?.body).toBe(`grant_type=authorization_code&code=${R}&postcode=SW1A`);
+  });
+
+  it('hides session= and auth= in error messages', () => {
+    const out = redactor.entry(
+      webhookEntry({
+        error: { name: 'Error', message: 'login failed; session=s3cr3tsess auth=abc123 user=riley' },
+      }),
+    );
+    expect(out.error?.message).toBe(`login failed; session=${R} auth=${R} user=riley`);
+  });
+});

@@ -28,6 +28,17 @@ export const DEFAULT_REDACT_KEYS: readonly (string | RegExp)[] = Object.freeze([
   'pin_code',
   'otp',
   'iban',
+  // Short names, matched only as a whole key (`zipcode`, `postcode`, `keyboard` stay visible).
+  'auth',
+  'xauth',
+  'key',
+  'sig',
+  'signature',
+  'code',
+  'session',
+  'sessionid',
+  'sid',
+  'dsn',
   /password|passphrase/,
   /secret/,
   /token/,
@@ -60,7 +71,7 @@ export interface RedactionOptions {
   censor?: string | undefined;
   /**
    * Extra value patterns hidden inside every string. Defaults (always on unless `replaceDefaultPatterns`):
-   * Luhn-valid card numbers, `Bearer`/`Basic` credentials, Stripe secret keys, JWTs, passwords in URLs and
+   * Luhn-valid card numbers, `Bearer`/`Basic` credentials, Stripe secret keys, JWTs, URL userinfo and
    * `secret_key=value` pairs.
    */
   patterns?: RegExp[] | undefined;
@@ -87,6 +98,8 @@ export interface Redactor {
 export interface EntryScrubber extends Redactor {
   /** Same result as {@link Redactor.entry}, written into `entry` itself; returns it. */
   scrubEntry(entry: ActivityEntry): ActivityEntry;
+  /** {@link EntryScrubber.scrubEntry}, answering whether anything was hidden or rewritten (false: `entry` is as it was). */
+  scrubChanged(entry: ActivityEntry): boolean;
 }
 
 /** A node of the compiled path trie; `star` is the `*` child. */
@@ -146,6 +159,13 @@ function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[-_.\s]/g, '');
 }
 
+/** The host's own string keys, normalised. */
+function hostKeys(keys: RedactionOptions['keys']): Set<string> {
+  const out = new Set<string>();
+  for (const key of keys ?? []) if (typeof key === 'string') out.add(normalizeKey(key));
+  return out;
+}
+
 function luhn(digits: string): boolean {
   let sum = 0;
   let double = false;
@@ -162,13 +182,27 @@ function luhn(digits: string): boolean {
 }
 
 /**
+ * Default keys that are also everyday words in prose (`error code: E42`, `press any key: …`): in free
+ * text they hide a value only after `=` (query strings, form bodies, `k=v` log lines), never after `:`.
+ * As structured keys (JSON, headers, form fields) they are always hidden.
+ */
+const WORD_KEYS: ReadonlySet<string> = new Set(['auth', 'key', 'sig', 'code', 'session', 'sid', 'dsn']);
+
+/**
  * The default value patterns in one alternation, so each string is scanned once.
  * Groups: 1 URL credentials prefix, 2 card number, 3 auth scheme.
+ *
+ * Every branch must stay linear on hostile text: the engine tries each branch at every position, so a
+ * branch may only start where its anchor is (`://`, a digit after a boundary, a literal word), never
+ * inside a run its own quantifier would scan again. Two branches once restarted at each word boundary
+ * of a long run (`a.a.a.…://`, `eyJ-eyJ-…`): quadratic, seconds for 32 KB.
  */
 const DEFAULT_VALUE_PATTERN = new RegExp(
   [
-    // user:password@ inside URLs (postgres://app:hunter2@db): keep the user, hide the password.
-    String.raw`\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)[^\s/@]+(?=@)`,
+    // userinfo@ inside URLs: `postgres://app:hunter2@db` keeps the user and hides the password,
+    // `https://key@sentry.io` (a DSN: the user is the secret) hides the user. The match starts at `://`
+    // itself, the scheme only looked behind at, so a long run of scheme characters is never rescanned.
+    String.raw`(?<=[a-z0-9+.-])(:\/\/(?:[^\s/:@]+:)?)[^\s/@]+(?=@)`,
     // Card numbers, 13–19 digits with optional space/dash separators; Luhn-checked in the callback.
     String.raw`\b(\d(?:[ -]?\d){12,18})\b`,
     // Authorization credentials in text ("Bearer eyJ…", "Basic dXNlcjpw…").
@@ -176,8 +210,10 @@ const DEFAULT_VALUE_PATTERN = new RegExp(
     // Stripe secret/restricted keys and webhook signing secrets.
     String.raw`\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}`,
     String.raw`\bwhsec_[A-Za-z0-9+/=]{8,}`,
-    // JWTs: a base64url header starting with {" then payload and signature.
-    String.raw`\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`,
+    // JWTs: a base64url header starting with {" then payload and signature. Only where a base64url run
+    // starts (not at each `-` inside one), and the header bounded; the payload and signature are
+    // bounded by the longest string validation lets through, so a JWT with large claims is still hidden.
+    String.raw`(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,4096}\.[A-Za-z0-9_-]{5,32768}\.[A-Za-z0-9_-]{0,32768}`,
   ].join('|'),
   'gi',
 );
@@ -200,10 +236,12 @@ const KEY_SEPARATOR = /\b([A-Za-z][\w.-]{0,63})(["']?\s*[=:]\s*["']?)/g;
  * too (`(token=abc)` in stacks), at the cost of leaving the tail of a password that contains one.
  */
 function secretValuePattern(censor: string): RegExp {
-  // An already censored value (from the first pass) is consumed whole so its brackets are not split.
+  // A censor from the first pass (`dsn=https://[REDACTED]@host`) is consumed whole wherever it sits in
+  // the value, so its brackets neither end the value early nor leave a stray `]`. Nothing follows the
+  // repetition, so its first (greedy) try always succeeds: no backtracking.
   const escaped = censor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const censored = escaped === '' ? '' : `${escaped}|`;
-  return new RegExp(String.raw`(?:(?:Bearer|Basic|Digest|Token)\s+)?(?:${censored}[^\s&"',;)\]}>]+)`, 'y');
+  return new RegExp(String.raw`(?:(?:Bearer|Basic|Digest|Token)\s+)?(?:${censored}[^\s&"',;)\]}>])+`, 'y');
 }
 
 const FORM_BODY = /^[^=&\s]+=[^&\s]*(?:&[^=&\s]+=[^&\s]*)*$/;
@@ -235,12 +273,20 @@ export function compileRedactor(options: RedactionOptions = {}): EntryScrubber {
   }
   const keyCache = new Map<string, boolean>();
   const secretValue = secretValuePattern(censor);
+  // A word key the host lists itself is meant everywhere, prose included.
+  const listed = hostKeys(options.keys);
+  const wordKeys = new Set(
+    options.replaceDefaultKeys ? [] : [...WORD_KEYS].filter((key) => !listed.has(key)),
+  );
 
   function isSecretKey(key: string): boolean {
     const cached = keyCache.get(key);
     if (cached !== undefined) return cached;
     const normalized = normalizeKey(key);
-    let secret = exactKeys.has(normalized);
+    // `X-Auth`, `X-Session`: the `x-` of custom headers does not make a secret name harmless.
+    let secret =
+      exactKeys.has(normalized) ||
+      (normalized.length > 1 && /^x-/i.test(key) && exactKeys.has(normalized.slice(1)));
     for (let i = 0; !secret && i < keyPatterns.length; i++) {
       const pattern = keyPatterns[i] as RegExp;
       secret = pattern.test(normalized) || pattern.test(key);
@@ -276,6 +322,12 @@ export function compileRedactor(options: RedactionOptions = {}): EntryScrubber {
     return censor;
   }
 
+  /** True for a key that is a secret only as a whole key or after `=` (see {@link WORD_KEYS}). */
+  function isWordKey(key: string): boolean {
+    const normalized = normalizeKey(key);
+    return wordKeys.has(normalized) || (/^x-/i.test(key) && wordKeys.has(normalized.slice(1)));
+  }
+
   function hideKeyValues(input: string): string {
     let out = '';
     let copied = 0;
@@ -285,6 +337,7 @@ export function compileRedactor(options: RedactionOptions = {}): EntryScrubber {
     keys.lastIndex = 0;
     for (let match = keys.exec(input); match !== null; match = keys.exec(input)) {
       if (!isSecretKey(match[1] as string)) continue;
+      if (wordKeys.size > 0 && !(match[2] as string).includes('=') && isWordKey(match[1] as string)) continue;
       values.lastIndex = keys.lastIndex;
       const value = values.exec(input);
       if (value === null) continue;
@@ -340,30 +393,47 @@ export function compileRedactor(options: RedactionOptions = {}): EntryScrubber {
   }
 
   /**
+   * Set by the in-place scrub when it hides or rewrites anything: an untouched entry can keep the JSON
+   * text it was parsed from instead of being serialised again.
+   */
+  let dirty = false;
+
+  function scrubText(value: string): string {
+    const out = text(value);
+    if (out !== value) dirty = true;
+    return out;
+  }
+
+  function hide(): string {
+    dirty = true;
+    return censor;
+  }
+
+  /**
    * `walk` for sanitised JSON the caller owns (no cycles, no `__proto__` keys, depth already capped):
    * rewrites containers in place and returns the value to store in their parent.
    */
   function scrub(value: unknown, nodes: readonly PathNode[]): unknown {
-    if (typeof value === 'string') return text(value);
+    if (typeof value === 'string') return scrubText(value);
     if (typeof value !== 'object' || value === null) return value;
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const next = nodes.length === 0 ? NO_NODES : advance(nodes, String(i));
-        value[i] = isTerminal(next) ? censor : scrub(value[i], next);
+        value[i] = isTerminal(next) ? hide() : scrub(value[i], next);
       }
       return value;
     }
     const record = value as Record<string, unknown>;
     for (const key of Object.keys(record)) {
       const next = nodes.length === 0 ? NO_NODES : advance(nodes, key);
-      record[key] = isSecretKey(key) || isTerminal(next) ? censor : scrub(record[key], next);
+      record[key] = isSecretKey(key) || isTerminal(next) ? hide() : scrub(record[key], next);
     }
     return record;
   }
 
   function scrubAt(input: unknown, path: string): unknown {
     const nodes = startNodes(entryRoot, path);
-    return isTerminal(nodes) ? censor : scrub(input, nodes);
+    return isTerminal(nodes) ? hide() : scrub(input, nodes);
   }
 
   function scrubMessage(input: WebhookMessage, path: string): void {
@@ -371,24 +441,28 @@ export function compileRedactor(options: RedactionOptions = {}): EntryScrubber {
       input.headers = scrubAt(input.headers, `${path}.headers`) as Record<string, string>;
     }
     if ('body' in input) {
-      input.body =
-        typeof input.body === 'string'
-          ? body(input.body, `${path}.body`)
-          : scrubAt(input.body, `${path}.body`);
+      if (typeof input.body === 'string') {
+        const out = body(input.body, `${path}.body`);
+        if (out !== input.body) dirty = true;
+        input.body = out;
+      } else input.body = scrubAt(input.body, `${path}.body`);
     }
   }
 
   /** `change` in place; a hidden change becomes a new object without its values. */
   function scrubChange(input: FieldChange): FieldChange {
     const nodes = changeNodes(input.path);
-    if (nodes === undefined) return { path: input.path, kind: input.kind, redacted: true };
+    if (nodes === undefined) {
+      dirty = true;
+      return { path: input.path, kind: input.kind, redacted: true };
+    }
     if ('before' in input) input.before = scrub(input.before, nodes);
     if ('after' in input) input.after = scrub(input.after, nodes);
     return input;
   }
 
   function scrubEntry(input: ActivityEntry): ActivityEntry {
-    if (input.summary !== undefined) input.summary = text(input.summary);
+    if (input.summary !== undefined) input.summary = scrubText(input.summary);
     if (input.metadata !== undefined) {
       input.metadata = scrubAt(input.metadata, 'metadata') as Record<string, unknown>;
     }
@@ -396,18 +470,24 @@ export function compileRedactor(options: RedactionOptions = {}): EntryScrubber {
       input.context = scrubAt(input.context, 'context') as ActivityEntry['context'];
     }
     if (input.error !== undefined) {
-      input.error.message = text(input.error.message);
-      if (input.error.stack !== undefined) input.error.stack = text(input.error.stack);
+      input.error.message = scrubText(input.error.message);
+      if (input.error.stack !== undefined) input.error.stack = scrubText(input.error.stack);
     }
     const hook = input.webhook;
     if (hook !== undefined) {
-      if (hook.url !== undefined) hook.url = text(hook.url);
+      if (hook.url !== undefined) hook.url = scrubText(hook.url);
       if (hook.request !== undefined) scrubMessage(hook.request, 'webhook.request');
       if (hook.response !== undefined) scrubMessage(hook.response, 'webhook.response');
     }
-    if (input.retriggerUrl !== undefined) input.retriggerUrl = text(input.retriggerUrl);
+    if (input.retriggerUrl !== undefined) input.retriggerUrl = scrubText(input.retriggerUrl);
     if (input.changes !== undefined) input.changes = input.changes.map(scrubChange);
     return input;
+  }
+
+  function scrubChanged(input: ActivityEntry): boolean {
+    dirty = false;
+    scrubEntry(input);
+    return dirty;
   }
 
   // Start positions repeat (`metadata`, `webhook.request.headers` …): computed once per path.
@@ -524,5 +604,5 @@ export function compileRedactor(options: RedactionOptions = {}): EntryScrubber {
     return out;
   }
 
-  return { entry, value, text, isSecretKey, scrubEntry };
+  return { entry, value, text, isSecretKey, scrubEntry, scrubChanged };
 }

@@ -9,6 +9,7 @@ import {
   DEFAULT_LIMITS,
   prepareEntry,
   prepareEntryFast,
+  prepareSnapshot,
   resolveLimits,
   sanitizeJson,
   utf8Length,
@@ -398,5 +399,133 @@ describe('prepareEntryFast', () => {
     ['an unknown type', { type: 'CRON' }],
   ])('leaves %s to the exact path', (_, overrides) => {
     expect(prepareEntryFast(baseEntry(overrides), limits, redactor.scrubEntry)).toBeUndefined();
+  });
+});
+
+describe('prepareSnapshot', () => {
+  const limits = resolveLimits();
+  const redactor = compileRedactor();
+  /** The snapshot path on `candidate`'s JSON and the exact path on a copy: the stored texts must be equal. */
+  function compare(candidate: unknown): {
+    snapshot: ReturnType<typeof prepareSnapshot>;
+    exact: string | undefined;
+  } {
+    const json = JSON.stringify(candidate);
+    let exact: string | undefined;
+    try {
+      exact = prepareEntry(JSON.parse(json), limits, redactor.scrubEntry).json;
+    } catch {
+      exact = undefined;
+    }
+    const snapshot = json.includes('\\u')
+      ? undefined
+      : prepareSnapshot(json, Buffer.byteLength(json), limits, redactor.scrubChanged);
+    if (exact === undefined) expect(snapshot).toBeUndefined();
+    else if (snapshot !== undefined) {
+      expect(snapshot.json).toBe(exact);
+      expect(snapshot.bytes).toBe(Buffer.byteLength(exact));
+      expect(JSON.parse(snapshot.json)).toEqual(snapshot.entry);
+    }
+    return { snapshot, exact };
+  }
+
+  it("stores exactly the exact path's text for realistic entries, and reuses the snapshot text when nothing changed", () => {
+    const entries = generateActivity({ count: 400, seed: 9, orgIds: ['org_snap'] });
+    let taken = 0;
+    let reused = 0;
+    for (const entry of entries) {
+      const json = JSON.stringify(entry);
+      const { snapshot } = compare(entry);
+      if (snapshot === undefined) continue;
+      taken++;
+      if (snapshot.json === json) reused++;
+    }
+    expect(taken).toBe(entries.filter((e) => !JSON.stringify(e).includes('\\u')).length);
+    // Entries without secrets are stored as their snapshot text, serialised once.
+    expect(reused).toBeGreaterThan(0);
+  });
+
+  it('serialises again when redaction or the field rules changed the entry', () => {
+    const secret = compare(baseEntry({ metadata: { password: 'hunter2', n: 1 } }));
+    expect(secret.snapshot?.json).toContain('[REDACTED]');
+    const trimmed = compare(baseEntry({ orgId: ' org_acme ', occurredAt: '2026-03-01T14:00:00+02:00' }));
+    expect(trimmed.snapshot?.entry.orgId).toBe('org_acme');
+    expect(trimmed.snapshot?.entry.occurredAt).toBe('2026-03-01T12:00:00.000Z');
+  });
+
+  it("drops unknown keys and follows the schema's key order like the exact path", () => {
+    const reordered = compare(
+      baseEntry({ actor: { id: 'u1', kind: 'user', extra: 1 }, entity: { id: 'c', type: 't' } }),
+    );
+    expect(reordered.snapshot?.json).toContain('"actor":{"kind":"user","id":"u1"}');
+    const { id: _id, ...rest } = baseEntry();
+    compare({ ...rest, id: 'moved-last' });
+  });
+
+  it('agrees with the exact path on arbitrary shapes of every field, or leaves the entry to it', () => {
+    const field = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.record(
+        {
+          kind: fc.constantFrom('user', 'bot'),
+          id: fc.string({ maxLength: 4 }),
+          name: fc.jsonValue({ maxDepth: 1 }),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.record(
+        {
+          direction: fc.constantFrom('in', 'up'),
+          provider: fc.string({ maxLength: 3 }),
+          eventType: fc.string({ maxLength: 3 }),
+          request: fc.record(
+            {
+              headers: fc.dictionary(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 0 })),
+              body: fc.jsonValue({ maxDepth: 2 }),
+            },
+            { requiredKeys: [] },
+          ),
+          statusCode: fc.integer({ min: 0, max: 700 }),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.array(
+        fc.record(
+          {
+            path: fc.string({ maxLength: 3 }),
+            kind: fc.constantFrom('added', 'moved'),
+            before: fc.jsonValue({ maxDepth: 1 }),
+            redacted: fc.jsonValue({ maxDepth: 0 }),
+          },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 3 },
+      ),
+    );
+    const key = fc.constantFrom(
+      'actor',
+      'entity',
+      'webhook',
+      'changes',
+      'metadata',
+      'error',
+      'progress',
+      'context',
+      'summary',
+      'retryable',
+      'durationMs',
+      'completedAt',
+      'type',
+      'status',
+      'unknown',
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, field), { maxLength: 4 }), fc.boolean(), (pairs, typeFirst) => {
+        const overrides = Object.fromEntries(pairs);
+        const candidate = typeFirst ? { type: 'USER_ACTION', ...baseEntry(overrides) } : baseEntry(overrides);
+        compare(candidate);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -288,6 +288,76 @@ export function sanitizeJson(
   }
 }
 
+/** Depth past which {@link checkDiffSize} stops descending: `diffObjects` refuses deeper input itself. */
+const DIFF_DEPTH_CEILING = 500;
+
+/**
+ * Bounded pre-check of a value about to be diffed (`before`/`after` of record()), so a huge host object
+ * is refused before the diff walks all of it: an array longer than `maxArrayLength`, an object with
+ * more than `maxKeys` keys, or more than `maxBytes` of JSON (a lower bound, counted as a tree, so shared
+ * references count each time the diff would visit them) throws EVENT_TOO_LARGE naming the path under
+ * `path`. Stops at the first excess, so it costs at most about `maxBytes` steps. Cycles are not followed
+ * (the diff handles them); hostile getters and proxies throw their own error.
+ */
+export function checkDiffSize(value: unknown, limits: ValidationLimits, path: string): void {
+  if (typeof value !== 'object' || value === null) return;
+  const keys: (string | number)[] = [];
+  const open = new Set<object>();
+  let budget = 0;
+  const where = (): string => [path, ...keys].join('.');
+  const charge = (bytes: number): void => {
+    budget += bytes;
+    if (budget > limits.maxBytes) {
+      throw tooLarge(where(), `more than ${limits.maxBytes} bytes to compare; diff smaller objects`);
+    }
+  };
+  const visit = (node: unknown, depth: number): void => {
+    if (typeof node === 'string') {
+      charge(node.length + 3);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) {
+      charge(1);
+      return;
+    }
+    if (open.has(node) || depth > DIFF_DEPTH_CEILING) return;
+    if (Array.isArray(node)) {
+      if (node.length > limits.maxArrayLength) {
+        throw tooLarge(where(), `array has ${node.length} items, the limit is ${limits.maxArrayLength}`);
+      }
+      charge(2 + node.length);
+      open.add(node);
+      for (let i = 0; i < node.length; i++) {
+        keys.push(i);
+        visit(node[i], depth + 1);
+        keys.pop();
+      }
+      open.delete(node);
+      return;
+    }
+    // Dates, boxed values and other class instances: the diff compares them whole.
+    const proto: unknown = Object.getPrototypeOf(node);
+    if (proto !== Object.prototype && proto !== null) {
+      charge(1);
+      return;
+    }
+    const names = Object.keys(node);
+    if (names.length > limits.maxKeys) {
+      throw tooLarge(where(), `object has ${names.length} keys, the limit is ${limits.maxKeys}`);
+    }
+    charge(2);
+    open.add(node);
+    for (const name of names) {
+      charge(name.length + 3);
+      keys.push(name);
+      visit((node as Record<string, unknown>)[name], depth + 1);
+      keys.pop();
+    }
+    open.delete(node);
+  };
+  visit(value, 0);
+}
+
 /** Anything thrown by hostile getters, proxies or toJSON becomes an INVALID_EVENT naming the walk's root. */
 function asActivityError(error: unknown, path: string): ActivityError {
   if (error instanceof ActivityError) return error;
@@ -437,13 +507,19 @@ const fastEntrySchema = entrySchemaOf(false);
 
 type Fields = Record<string, unknown>;
 
+/** Set when {@link meetsFieldRules} wrote a trimmed id or a normalised time back into the entry. */
+let rewroteFields = false;
+
 /** The strict schema's `required(max)`: trimmed (written back), non-empty, at most `max`, no control characters. */
 function required(fields: Fields, key: string, max: number): boolean {
   const value = fields[key];
   if (value === undefined) return true;
   const trimmed = (value as string).trim();
   if (trimmed.length === 0 || trimmed.length > max || CONTROL_CHARACTERS.test(trimmed)) return false;
-  if (trimmed !== value) fields[key] = trimmed;
+  if (trimmed !== value) {
+    fields[key] = trimmed;
+    rewroteFields = true;
+  }
   return true;
 }
 
@@ -470,7 +546,10 @@ function time(fields: Fields, key: string): boolean {
   const ms = ISO_DATE_TIME.test(value as string) ? Date.parse(value as string) : Number.NaN;
   if (Number.isNaN(ms)) return false;
   const iso = new Date(ms).toISOString();
-  if (iso !== value) fields[key] = iso;
+  if (iso !== value) {
+    fields[key] = iso;
+    rewroteFields = true;
+  }
   return true;
 }
 
@@ -704,13 +783,208 @@ export function prepareEntryFast(
 ): PreparedEntry | undefined {
   try {
     if (!isPlainJson({ limits, open: [], budget: 0 }, candidate, 0)) return undefined;
-    const parsed = fastEntrySchema.safeParse(candidate);
-    if (!parsed.success || !meetsFieldRules(parsed.data as Fields)) return undefined;
-    const entry = rewrite(parsed.data as ActivityEntry);
-    const json = JSON.stringify(entry);
-    const bytes = utf8Bytes(json);
-    if (bytes > limits.maxBytes) return undefined;
-    return { id: entry.id, entry, json, bytes };
+    return parseFast(candidate, limits, rewrite);
+  } catch {
+    return undefined;
+  }
+}
+
+/** {@link prepareEntryFast} after its plain-JSON check. May throw (its callers catch). */
+function parseFast(
+  candidate: Record<string, unknown>,
+  limits: ValidationLimits,
+  rewrite: (entry: ActivityEntry) => ActivityEntry,
+): PreparedEntry | undefined {
+  const parsed = fastEntrySchema.safeParse(candidate);
+  if (!parsed.success || !meetsFieldRules(parsed.data as Fields)) return undefined;
+  const entry = rewrite(parsed.data as ActivityEntry);
+  const json = JSON.stringify(entry);
+  const bytes = utf8Bytes(json);
+  if (bytes > limits.maxBytes) return undefined;
+  return { id: entry.id, entry, json, bytes };
+}
+
+// --- the snapshot path: the non-strict schema's structure, checked by hand ---------------------------
+
+type FieldCheck = (value: unknown) => boolean;
+
+const isString: FieldCheck = (value) => typeof value === 'string';
+// Parsed JSON holds only finite numbers, which is all the non-strict schema asks of a number.
+const isNumber: FieldCheck = (value) => typeof value === 'number';
+const isBoolean: FieldCheck = (value) => typeof value === 'boolean';
+const isAnything: FieldCheck = () => true;
+
+function oneOf(values: readonly string[]): FieldCheck {
+  const set = new Set(values);
+  return (value) => typeof value === 'string' && set.has(value);
+}
+
+function everyValue(check: FieldCheck): FieldCheck {
+  return (value) => {
+    if (!isJsonObject(value)) return false;
+    for (const key of Object.keys(value as Fields)) if (!check((value as Fields)[key])) return false;
+    return true;
+  };
+}
+
+function everyItem(check: FieldCheck): FieldCheck {
+  return (value) => Array.isArray(value) && value.every(check);
+}
+
+/**
+ * An object with exactly these fields (`true`: required), each passing its check, its keys in this
+ * order. Unknown keys (which zod would strip) or another order (zod's output follows the schema's)
+ * answer false: then the object zod returns would serialise differently from the text it came from.
+ */
+function shape(fields: readonly (readonly [string, FieldCheck, boolean?])[]): FieldCheck {
+  const index = new Map(fields.map(([key], i) => [key, i]));
+  const required = fields.filter(([, , isRequired]) => isRequired === true).length;
+  return (value) => {
+    if (!isJsonObject(value)) return false;
+    let last = -1;
+    let seen = 0;
+    for (const key of Object.keys(value as Fields)) {
+      const i = index.get(key);
+      if (i === undefined || i <= last) return false;
+      last = i;
+      const [, check, isRequired] = fields[i] as readonly [string, FieldCheck, boolean?];
+      if (!check((value as Fields)[key])) return false;
+      if (isRequired === true) seen++;
+    }
+    return seen === required;
+  };
+}
+
+const messageShape = shape([
+  ['headers', everyValue(isString)],
+  ['body', isAnything],
+]);
+
+/**
+ * `fastEntrySchema`'s structure as a read-only check, fields in the schema's order. Keep in step with
+ * `entrySchemaOf`; validate.test.ts checks that whatever passes it, zod accepts and returns unchanged.
+ */
+const matchesEntryShape = shape([
+  ['id', isString, true],
+  ['orgId', isString, true],
+  ['occurredAt', isString, true],
+  ['recordedAt', isString, true],
+  ['schemaVersion', isNumber, true],
+  ['type', oneOf(ACTIVITY_TYPES), true],
+  ['status', oneOf(ACTIVITY_STATUSES), true],
+  [
+    'actor',
+    shape([
+      ['kind', oneOf(ACTOR_KINDS), true],
+      ['id', isString, true],
+      ['name', isString],
+    ]),
+    true,
+  ],
+  ['action', isString, true],
+  [
+    'entity',
+    shape([
+      ['type', isString, true],
+      ['id', isString, true],
+      ['label', isString],
+    ]),
+  ],
+  ['summary', isString],
+  [
+    'changes',
+    everyItem(
+      shape([
+        ['path', isString, true],
+        ['kind', oneOf(['added', 'removed', 'changed']), true],
+        ['before', isAnything],
+        ['after', isAnything],
+        ['redacted', isBoolean],
+      ]),
+    ),
+  ],
+  ['metadata', isJsonObject],
+  [
+    'error',
+    shape([
+      ['name', isString, true],
+      ['message', isString, true],
+      ['stack', isString],
+      ['code', isString],
+    ]),
+  ],
+  [
+    'webhook',
+    shape([
+      ['direction', oneOf(['in', 'out']), true],
+      ['provider', isString, true],
+      ['eventType', isString, true],
+      ['eventId', isString],
+      ['url', isString],
+      ['request', messageShape],
+      ['response', messageShape],
+      ['statusCode', isNumber],
+      ['durationMs', isNumber],
+    ]),
+  ],
+  [
+    'progress',
+    shape([
+      ['processed', isNumber, true],
+      ['total', isNumber],
+    ]),
+  ],
+  ['correlationId', isString],
+  ['parentId', isString],
+  ['retryOf', isString],
+  ['idempotencyKey', isString],
+  [
+    'context',
+    shape([
+      ['ip', isString],
+      ['userAgent', isString],
+      ['requestId', isString],
+    ]),
+  ],
+  ['retryable', isBoolean],
+  ['retriggerUrl', isString],
+  ['completedAt', isString],
+  ['durationMs', isNumber],
+]);
+
+/**
+ * The recorder's path for a queued snapshot (`JSON.stringify` of a built entry): parses it once,
+ * checks it in place, lets `rewrite` redact it in place (answering whether it changed anything), and
+ * when neither the field rules nor redaction changed it, keeps `json` itself as the stored text instead
+ * of serialising again; the text is then exactly what {@link prepareEntry} would produce. Returns
+ * undefined when it cannot be sure (the caller runs `prepareEntry` on a fresh parse, which decides).
+ * `json` must hold no `\u` escape (strings that may need cleaning); `bytes` is its UTF-8 length.
+ */
+export function prepareSnapshot(
+  json: string,
+  bytes: number,
+  limits: ValidationLimits,
+  rewrite: (entry: ActivityEntry) => boolean,
+): PreparedEntry | undefined {
+  try {
+    const candidate = JSON.parse(json) as Record<string, unknown>;
+    if (!isPlainJson({ limits, open: [], budget: 0 }, candidate, 0)) return undefined;
+    if (!matchesEntryShape(candidate)) {
+      // Unknown keys or another key order: zod's copy, serialised again.
+      return parseFast(candidate, limits, (entry) => {
+        rewrite(entry);
+        return entry;
+      });
+    }
+    rewroteFields = false;
+    if (!meetsFieldRules(candidate)) return undefined;
+    const entry = candidate as unknown as ActivityEntry;
+    if (!rewrite(entry) && !rewroteFields) {
+      return bytes > limits.maxBytes ? undefined : { id: entry.id, entry, json, bytes };
+    }
+    const text = JSON.stringify(entry);
+    const size = utf8Bytes(text);
+    return size > limits.maxBytes ? undefined : { id: entry.id, entry, json: text, bytes: size };
   } catch {
     return undefined;
   }
