@@ -71,7 +71,6 @@ export function createActivityMswHandlers(options: ActivityMswOptions): RequestH
       const store = options.store ?? createMemoryStore();
       const entries = typeof options.entries === 'function' ? options.entries() : options.entries;
       if (entries?.length) await store.append(entries);
-      const hasRetry = options.retry !== undefined;
       return createActivityHandler({
         ...options.handlerOptions,
         store,
