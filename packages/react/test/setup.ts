@@ -2,8 +2,12 @@
  * jsdom set-up for the react project: the layout and browser APIs jsdom lacks, stubbed just enough for
  * @tanstack/react-virtual, Radix and the clipboard to work.
  */
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach, vi } from 'vitest';
+
+// The suite shares 2 cores with the sdk's database tests in CI: the default 1 s for findBy/waitFor
+// flakes under that load (seen on a clean clone), while nothing here legitimately takes seconds.
+configure({ asyncUtilTimeout: 5_000 });
 
 /** Viewport of every element: the table's scroll box shows ~13 rows of 44 px. */
 export const VIEW = { width: 1000, height: 600 };
