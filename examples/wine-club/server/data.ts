@@ -4,9 +4,21 @@
  * Ids and names match what `@activity/sdk/testing` fixtures write, so seeded entries link to real pages.
  */
 import type { ViewerPermission } from '@activity/sdk';
+import { FIXTURE_NAMES } from '@activity/sdk/testing';
 
 /** The tenant of the demo. */
 export const ORG_ID = 'org_wineclub';
+
+// The records carry the names the SDK's fixtures give entities, so seeded entries link to real pages.
+const {
+  contacts: CONTACT_NAMES,
+  releases: RELEASE_NAMES,
+  products: PRODUCT_NAMES,
+  tags: TAGS,
+  cities: CITIES,
+} = FIXTURE_NAMES;
+
+export { TAGS };
 
 /** A team member who can sign in to the dashboard. */
 export interface TeamMember {
@@ -94,79 +106,7 @@ export const TEAM: TeamMember[] = [
   },
 ];
 
-const CONTACT_NAMES = [
-  'Alex Chen',
-  'Maria Gonzalez',
-  'Zoë Müller',
-  "Dan O'Brien",
-  'Aiko Tanaka',
-  'Noah Williams',
-  'Fatima Khan',
-  'Luca Rossi',
-  'Grace Kim',
-  'Omar Haddad',
-  'Emma Dubois',
-  'Kwame Mensah',
-  'Sofia Lindqvist',
-  'Ben Carter',
-  'Isabella Costa',
-  'Hiro Sato',
-  'Chloe Martin',
-  'Mateo Silva',
-  'Ava Thompson',
-  'Ravi Patel',
-  'Nora Jensen',
-  'Leo Nakamura',
-  'Olivia Brown',
-  'Jonas Weber',
-  'Mia Fernández',
-  'Samir Aziz',
-  'Hannah Schmidt',
-  'Ethan Wright',
-  'Lucía Romero',
-  'Tom Fischer',
-  'Amara Obi',
-  'Felix Wagner',
-  'Yuna Park',
-  'Diego Alvarez',
-  'Ella Novak',
-  'Marcus Reed',
-  'Sara Cohen',
-  'Pierre Laurent',
-  'Anya Volkova',
-  'Jack Murphy',
-];
-const RELEASE_NAMES = [
-  'Spring 2026 Reds',
-  'Summer Rosé 2026',
-  'Holiday Collection 2025',
-  'Winter Whites 2026',
-  "Founders' Reserve Q1",
-  'Harvest Club Autumn 2025',
-];
-const PRODUCT_NAMES = [
-  '2021 Cabernet Sauvignon',
-  '2023 Sauvignon Blanc',
-  '2022 Pinot Noir Reserve',
-  'Sparkling Brut NV',
-  '2020 Syrah',
-  '2022 Chardonnay Estate',
-  '2019 Zinfandel Old Vine',
-  '2023 Grenache Rosé',
-  '2021 Merlot',
-  'Late Harvest Riesling',
-];
 /** Tags a team member can put on a contact. */
-export const TAGS = [
-  'VIP',
-  'Wholesale',
-  'Newsletter',
-  'Allocation',
-  'Founding Member',
-  'Gift Buyer',
-  'Local Pickup',
-];
-const CITIES = ['Napa', 'Sonoma', 'Portland', 'Austin', 'Brooklyn', 'Denver', 'Seattle', 'Chicago'];
 const STATUSES: Contact['status'][] = [
   'ACTIVE',
   'ACTIVE',

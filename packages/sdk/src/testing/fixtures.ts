@@ -121,6 +121,19 @@ const TAGS = [
 ];
 const CONTACT_STATUSES = ['ACTIVE', 'PAUSED', 'CANCELLED', 'PAST_DUE'];
 const CITIES = ['Napa', 'Sonoma', 'Portland', 'Austin', 'Brooklyn', 'Denver', 'Seattle', 'Chicago'];
+
+/**
+ * The record names the fixtures use (contacts, releases, products, tags, cities), so a host app's demo
+ * records can match the entity labels of generated entries.
+ */
+export const FIXTURE_NAMES: {
+  readonly contacts: readonly string[];
+  readonly releases: readonly string[];
+  readonly products: readonly string[];
+  readonly tags: readonly string[];
+  readonly cities: readonly string[];
+} = { contacts: CONTACTS, releases: RELEASES, products: PRODUCTS, tags: TAGS, cities: CITIES };
+
 const TIERS = ['Classic', 'Reserve', 'Collector'];
 const USER_AGENTS = [
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',

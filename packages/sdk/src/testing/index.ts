@@ -1,5 +1,6 @@
 export { runStoreContract, type StoreContractOptions, type StoreContractTestApi } from './contract.js';
 export {
+  FIXTURE_NAMES,
   FIXTURE_USERS,
   type FixtureUser,
   type GenerateActivityOptions,
