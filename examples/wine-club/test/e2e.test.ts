@@ -100,7 +100,8 @@ describe('wine-club example in Chromium', () => {
   };
   const cellTexts = async (col: number) =>
     rows().evaluateAll(
-      (els, c) => els.map((el) => el.querySelector(`[aria-colindex="${String(c)}"]`)?.textContent ?? ''),
+      // Every column is in the DOM, so the nth gridcell is column n (1-based, like aria-colindex).
+      (els, c) => els.map((el) => el.querySelectorAll('[role="gridcell"]')[c - 1]?.textContent ?? ''),
       col,
     );
 
