@@ -84,7 +84,7 @@ Last full run: ${new Date().toISOString()}
 ${rows.join('\n')}
 
 ## What each figure measures
-- \`record-vs-pino\`: time of \`record()\` (validate, redact, enqueue a typical job event with a ~1 KB metadata object) ÷ pino's \`info()\` of the same object to /dev/null.
+- \`record-vs-pino\`: time of \`record()\` on the caller's path (quick checks, JSON snapshot, enqueue of a typical job event with a ~1 KB metadata object) ÷ pino's \`info()\` of the same object to /dev/null. The deep validation and redaction of each entry run later, at batch time, off the caller's path; their cost is inside \`sqlite-ingest-vs-raw\`.
 - \`sqlite-ingest-vs-raw\`: SDK ingest throughput through the batching pipeline into SQLite ÷ raw better-sqlite3 prepared inserts of the same rows in one transaction into the same schema and indexes.
 - \`sqlite-deep-page-ratio\`: a page at depth 100k (keyset cursor) ÷ the first page, 1M entries in 10 orgs. \`sqlite-deep-vs-offset\`: the same page ÷ OFFSET paging.
 - \`sqlite-first-page-p95-ms-*\`: p95 latency of the first page for each filter axis and all five combined, at 1M entries.
