@@ -2,6 +2,8 @@ import {
   ACTIVITY_STATUSES,
   ACTIVITY_TYPES,
   type ActivityFilter,
+  type ActivityStatus,
+  type ActivityType,
   activeFilterCount,
   DATE_RANGE_PRESETS,
   type DateRangePreset,
@@ -143,8 +145,18 @@ interface MultiSelectProps extends PopoverStateProps {
   header?: ReactNode;
 }
 
-function countsOf(list: FacetCount[] | undefined): Map<string, FacetCount> {
-  return new Map((list ?? []).map((f) => [f.value, f]));
+/** Options for `values`, each counted from the facet list; counts stay unknown until facets load. */
+function countedOptions(
+  values: Iterable<string>,
+  list: FacetCount[] | undefined,
+  label: (value: string) => string,
+): Option[] {
+  const counts = new Map((list ?? []).map((f) => [f.value, f.count]));
+  return [...values].map((value) => ({
+    value,
+    label: label(value),
+    count: list ? (counts.get(value) ?? 0) : undefined,
+  }));
 }
 
 function MultiSelect(props: MultiSelectProps): ReactNode {
@@ -260,14 +272,9 @@ function Type(props: FilterSelectProps): ReactNode {
       {...props}
       axis="types"
       label={strings.filterType}
-      options={(facets) => {
-        const counts = countsOf(facets?.types);
-        return ACTIVITY_TYPES.map((t) => ({
-          value: t,
-          label: strings.types[t],
-          count: facets ? (counts.get(t)?.count ?? 0) : undefined,
-        }));
-      }}
+      options={(facets) =>
+        countedOptions(ACTIVITY_TYPES, facets?.types, (t) => strings.types[t as ActivityType])
+      }
     />
   );
 }
@@ -284,14 +291,9 @@ function Status(props: FilterSelectProps & { hidePreset?: boolean | undefined })
         {...rest}
         axis="statuses"
         label={strings.filterStatus}
-        options={(facets) => {
-          const counts = countsOf(facets?.statuses);
-          return ACTIVITY_STATUSES.map((s) => ({
-            value: s,
-            label: strings.statuses[s],
-            count: facets ? (counts.get(s)?.count ?? 0) : undefined,
-          }));
-        }}
+        options={(facets) =>
+          countedOptions(ACTIVITY_STATUSES, facets?.statuses, (s) => strings.statuses[s as ActivityStatus])
+        }
       />
       {!hidePreset && (
         <button
@@ -342,17 +344,12 @@ function Entity(props: FilterSelectProps): ReactNode {
       axis="entityTypes"
       label={strings.filterEntity}
       options={(facets) => {
-        const counts = countsOf(facets?.entityTypes);
         const values = new Set<string>([
           ...(facets?.entityTypes ?? []).map((f) => f.value),
           ...Object.keys(labels.entityTypes ?? {}),
           ...(filter.entityTypes ?? []),
         ]);
-        return [...values].map((v) => ({
-          value: v,
-          label: entityTypeLabel(v, labels),
-          count: facets ? (counts.get(v)?.count ?? 0) : undefined,
-        }));
+        return countedOptions(values, facets?.entityTypes, (v) => entityTypeLabel(v, labels));
       }}
     />
   );
