@@ -7,7 +7,10 @@ const sdk = (p: string) => fileURLToPath(new URL(`./packages/sdk/src/${p}`, impo
 /** Tests run against the sources: `@activity/sdk/<entry>` resolves to `packages/sdk/src/<entry>.ts`. */
 const alias = [
   { find: /^@activity\/sdk$/, replacement: sdk('index.ts') },
-  { find: /^@activity\/sdk\/(client|server|sqlite|postgres|clickhouse|testing)$/, replacement: sdk('$1.ts') },
+  {
+    find: /^@activity\/sdk\/(client|server|sqlite|postgres|clickhouse|testing|testing\/msw)$/,
+    replacement: sdk('$1.ts'),
+  },
   {
     find: /^@activity\/react$/,
     replacement: fileURLToPath(new URL('./packages/react/src/index.ts', import.meta.url)),

@@ -1,11 +1,11 @@
 /**
  * Shared pieces of the stories: a provider bound to the mocked API, and per-story msw parameters.
- * The API behind every story is the real handler over an in-memory store (`@activity/sdk/testing`).
+ * The API behind every story is the real handler over an in-memory store (`@activity/sdk/testing/msw`).
  */
 
 import { ActivityProvider, type ActivityTheme } from '@activity/react';
 import { createActivityClient } from '@activity/sdk/client';
-import type { ActivityScenario } from '@activity/sdk/testing';
+import type { ActivityScenario } from '@activity/sdk/testing/msw';
 import type { Decorator } from '@storybook/react-vite';
 import type { ReactNode } from 'react';
 import { useMemo } from 'react';

@@ -1,7 +1,19 @@
 import { defineConfig } from 'tsup';
 
-/** One explicit entry per subpath export; scripts/check-exports.mjs keeps this list and package.json in sync. */
-export const entries = ['index', 'client', 'server', 'sqlite', 'postgres', 'clickhouse', 'testing'] as const;
+/**
+ * One explicit entry per subpath export (`testing/msw` is `src/testing/msw.ts`, kept apart so `/testing` loads
+ * without msw); scripts/check-exports.mjs keeps this list and package.json in sync.
+ */
+export const entries = [
+  'index',
+  'client',
+  'server',
+  'sqlite',
+  'postgres',
+  'clickhouse',
+  'testing',
+  'testing/msw',
+] as const;
 
 export default defineConfig({
   entry: Object.fromEntries(entries.map((e) => [e, `src/${e}.ts`])),

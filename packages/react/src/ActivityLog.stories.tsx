@@ -1,10 +1,10 @@
-import { activityScenarios } from '@activity/sdk/testing';
+import { activityScenarios } from '@activity/sdk/testing/msw';
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import type { ReactNode } from 'react';
 import { api, Narrow, StoryProvider, themeOf, withActivity } from '../../../.storybook/storyKit.js';
 import { ActivityLog } from './ActivityLog.js';
 
-/** The ready-made page, over the real API handler mocked by msw (`@activity/sdk/testing`). */
+/** The ready-made page, over the real API handler mocked by msw (`@activity/sdk/testing/msw`). */
 const meta = {
   title: 'ActivityLog',
   component: ActivityLog,

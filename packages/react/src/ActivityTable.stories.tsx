@@ -1,5 +1,6 @@
 import type { ActivityEntry } from '@activity/sdk/client';
-import { activityScenarios, generateActivity } from '@activity/sdk/testing';
+import { generateActivity } from '@activity/sdk/testing';
+import { activityScenarios } from '@activity/sdk/testing/msw';
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useMemo, useState } from 'react';
 import { api, Narrow, withActivity } from '../../../.storybook/storyKit.js';

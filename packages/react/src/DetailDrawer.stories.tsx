@@ -1,4 +1,4 @@
-import { activityScenarios } from '@activity/sdk/testing';
+import { activityScenarios } from '@activity/sdk/testing/msw';
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { api, withActivity } from '../../../.storybook/storyKit.js';
 import { DetailDrawer, DiffTable } from './DetailDrawer.js';

@@ -1,5 +1,5 @@
 import type { ActivityFilter } from '@activity/sdk/client';
-import { activityScenarios } from '@activity/sdk/testing';
+import { activityScenarios } from '@activity/sdk/testing/msw';
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { api, Narrow, withActivity } from '../../../.storybook/storyKit.js';

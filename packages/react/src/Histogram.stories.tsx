@@ -1,5 +1,6 @@
 import type { HistogramBucket } from '@activity/sdk/client';
-import { activityScenarios, generateActivity } from '@activity/sdk/testing';
+import { generateActivity } from '@activity/sdk/testing';
+import { activityScenarios } from '@activity/sdk/testing/msw';
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { api, Narrow, withActivity } from '../../../.storybook/storyKit.js';
 import { Histogram } from './Histogram.js';

@@ -1,4 +1,4 @@
-import { MSW_DEFAULT_VIEWER } from '@activity/sdk/testing';
+import { MSW_DEFAULT_VIEWER } from '@activity/sdk/testing/msw';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { delay, http } from 'msw';

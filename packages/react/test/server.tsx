@@ -1,6 +1,6 @@
 import type { ActivityEntry } from '@activity/sdk/client';
 import { createActivityClient } from '@activity/sdk/client';
-import { type ActivityMswOptions, createActivityMswHandlers } from '@activity/sdk/testing';
+import { type ActivityMswOptions, createActivityMswHandlers } from '@activity/sdk/testing/msw';
 import { QueryClient } from '@tanstack/react-query';
 import { render } from '@testing-library/react';
 import { setupServer } from 'msw/node';

@@ -19,4 +19,3 @@ export {
   sortFacet,
   toMs,
 } from './memoryStore.js';
-export * from './msw.js';
