@@ -24,10 +24,10 @@ import {
   formatValue,
   isForbiddenError,
   prettyJson,
-  safeHref,
 } from './format.js';
 import { useActivityEntry, useActivityList, useRetryEntry } from './hooks.js';
 import { Icons } from './icons.js';
+import { safeHref } from './safeHref.js';
 import { cx, StatusBadge } from './StatusBadge.js';
 import type { ActivityLabels, EntityHref } from './types.js';
 import { progressPercent } from './useLogRows.js';

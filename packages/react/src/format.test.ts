@@ -13,7 +13,6 @@ import {
   formatValue,
   labelsFromCatalog,
   prettyJson,
-  safeHref,
   startOfDayInZone,
 } from './format.js';
 
@@ -72,35 +71,6 @@ describe('time zones', () => {
   });
   it('rejects a malformed day', () => {
     expect(() => startOfDayInZone('03/09/2026', 'UTC')).toThrow(RangeError);
-  });
-});
-
-describe('safeHref', () => {
-  it.each([
-    ['/contacts/1', '/contacts/1'],
-    ['contacts/1', 'contacts/1'],
-    ['https://app.example.com/c/1', 'https://app.example.com/c/1'],
-    ['HTTP://x.test', 'HTTP://x.test'],
-    ['?q=1', '?q=1'],
-  ])('accepts %s', (input, expected) => {
-    expect(safeHref(input)).toBe(expected);
-  });
-  it.each([
-    'javascript:alert(1)',
-    ' JavaScript:alert(1)',
-    'java\tscript:alert(1)',
-    'java\nscript:alert(1)',
-    'data:text/html,<script>alert(1)</script>',
-    'vbscript:msgbox',
-    'file:///etc/passwd',
-    '\\\\evil.example',
-    '',
-  ])('rejects %j', (input) => {
-    expect(safeHref(input)).toBeUndefined();
-  });
-  it('rejects non-strings', () => {
-    expect(safeHref(undefined)).toBeUndefined();
-    expect(safeHref(null)).toBeUndefined();
   });
 });
 

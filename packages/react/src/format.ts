@@ -237,23 +237,6 @@ export function actorLabel(entry: Pick<ActivityEntry, 'actor'>): string {
 }
 
 /**
- * Returns the URL when it is safe to put in an href: http(s) or relative. `javascript:`, `data:` and any
- * other scheme give undefined — links built from logged data are a classic XSS hole.
- */
-export function safeHref(url: string | undefined | null): string | undefined {
-  if (typeof url !== 'string') return undefined;
-  // Browsers ignore tabs, newlines and leading control characters/spaces when parsing a scheme.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  const probe = url.replace(/[\u0000-\u0020\u007f]/g, '');
-  if (probe === '') return undefined;
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(probe);
-  if (scheme) return /^https?$/i.test(scheme[1] ?? '') ? url.trim() : undefined;
-  // "\\evil" and "/\evil" are treated as protocol-relative by browsers: still http(s), but keep it strict.
-  if (/^[\\/][\\]/.test(probe)) return undefined;
-  return url.trim();
-}
-
-/**
  * Reads display labels from whatever `client.catalog()` returns. Accepts `{ entityTypes: { contact: 'Contacts' } }`,
  * `{ entityTypes: { contact: { label: 'Contacts' } } }` or arrays of `{ type|name|value, label }`; ignores the rest.
  */

@@ -81,7 +81,6 @@ export {
   isForbiddenError,
   labelsFromCatalog,
   prettyJson,
-  safeHref,
   startOfDayInZone,
 } from './format.js';
 export { bucketWidthMs, Histogram, type HistogramProps } from './Histogram.js';
@@ -100,6 +99,7 @@ export {
 export { createLiveTail, type LiveTail, type LiveTailOptions, type LiveTailSnapshot } from './liveTail.js';
 export { RangeCalendar, type RangeCalendarProps } from './RangeCalendar.js';
 export { StatusBadge, type StatusBadgeProps } from './StatusBadge.js';
+export { safeHref } from './safeHref.js';
 export { type ActivityStrings, DEFAULT_STRINGS, type DeepPartial, mergeStrings } from './strings.js';
 export type { ActivityLabels, ActivityListPage, ActivityQueryClient, EntityHref } from './types.js';
 export { type ExportState, type UseExportOptions, type UseExportResult, useExport } from './useExport.js';
