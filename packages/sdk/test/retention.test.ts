@@ -9,10 +9,11 @@ import { createActivity } from '../src/core/index.js';
 import { ActivityError } from '../src/errors.js';
 import {
   type ArchiveSink,
-  archiveKey,
+  archivePrefix,
   createArchiveReader,
   createFolderArchiveSink,
   decodeArchive,
+  orgKeySegment,
 } from '../src/server/archive.js';
 import { createRetention, msUntilUtcHour } from '../src/server/retention.js';
 import { createSqliteStore } from '../src/sqlite/index.js';
@@ -85,16 +86,18 @@ describe.each(stores)('createRetention on a %s', (_name, makeStore) => {
     });
     expect(a?.cutoff).toBe(new Date(NOW.getTime() - 730 * DAY).toISOString());
 
-    // Every month file holds that month's entries only, and together they are the purged set.
-    const keys = await sink.list('org_a/');
+    // One object per month (this run's), each holding that month's entries only; together the purged set.
+    const prefix = archivePrefix('org_a');
+    const keys = await sink.list(prefix);
     const months = [...new Set(expected.map((e) => e.occurredAt.slice(0, 7)))].sort();
-    expect(keys).toEqual(months.map((m) => archiveKey('org_a', m)));
+    expect(keys.map((k) => k.slice(prefix.length, prefix.length + 7))).toEqual(months);
+    expect(keys.every((k) => /^[^/]+\/\d{4}-\d{2}\/[^/]+\.ndjson\.gz$/.test(k))).toBe(true);
     const archived: ActivityEntry[] = [];
     for (const key of keys) {
       const raw = await readFile(join(dir, 'archive', key));
       const lines = gunzipSync(raw).toString('utf8').trimEnd().split('\n');
       const entries = lines.map((l) => JSON.parse(l) as ActivityEntry);
-      const month = key.slice('org_a/'.length, 'org_a/'.length + 7);
+      const month = key.slice(prefix.length, prefix.length + 7);
       expect(entries.every((e) => e.occurredAt.startsWith(month) && e.orgId === 'org_a')).toBe(true);
       archived.push(...entries);
     }
@@ -107,19 +110,26 @@ describe.each(stores)('createRetention on a %s', (_name, makeStore) => {
     expect(left.every((e) => e.occurredAt >= (a?.cutoff ?? ''))).toBe(true);
   });
 
-  it('appends a new gzip member when a month file already exists', async () => {
+  it("archives a late entry of an archived month in a new object, leaving the earlier run's untouched", async () => {
     const retention = createRetention({ store, activity, sink, now: () => NOW });
     await retention.run();
     const old = olderThan('org_b', 730);
     const month = (old[0] as ActivityEntry).occurredAt.slice(0, 7);
-    const before = decodeArchive((await sink.read(archiveKey('org_b', month))) as Uint8Array).length;
+    const monthPrefix = `${archivePrefix('org_b')}${month}/`;
+    const [first] = await sink.list(monthPrefix);
+    const firstBytes = (await sink.read(first as string)) as Uint8Array;
     // A late, backdated entry in an archived month.
     const late: ActivityEntry = { ...(old[0] as ActivityEntry), id: uuidv7(), idempotencyKey: undefined };
     await store.append([late]);
-    await retention.run();
-    const after = decodeArchive((await sink.read(archiveKey('org_b', month))) as Uint8Array);
-    expect(after.length).toBe(before + 1);
-    expect(after.map((e) => e.id)).toContain(late.id);
+    const second = await retention.run();
+    expect(second.orgs.find((o) => o.orgId === 'org_b')).toMatchObject({ archived: 1, purged: 1 });
+    const keys = await sink.list(monthPrefix);
+    expect(keys).toHaveLength(2);
+    expect(await sink.read(first as string)).toEqual(firstBytes);
+    const added = decodeArchive((await sink.read(keys.find((k) => k !== first) as string)) as Uint8Array);
+    expect(added.map((e) => e.id)).toEqual([late.id]);
+    const found = await createArchiveReader(sink).query('org_b', { from: `${month}-01T00:00:00Z` }, 10_000);
+    expect(found.map((e) => e.id)).toContain(late.id);
   });
 
   it('never purges an org on legal hold, and reports it skipped', async () => {
@@ -131,7 +141,7 @@ describe.each(stores)('createRetention on a %s', (_name, makeStore) => {
       purged: 0,
     });
     expect((await all('org_b')).length).toBe(seed.filter((e) => e.orgId === 'org_b').length);
-    expect(await sink.list('org_b/')).toEqual([]);
+    expect(await sink.list(archivePrefix('org_b'))).toEqual([]);
 
     retention.setLegalHold('org_b', false, { kind: 'user', id: 'usr_admin', name: 'Admin' });
     retention.setLegalHold('org_a', true);
@@ -161,7 +171,7 @@ describe.each(stores)('createRetention on a %s', (_name, makeStore) => {
     expect(get('org_a')).toMatchObject({ keepDays: 365, purged: olderThan('org_a', 365).length });
     expect(get('org_b')).toMatchObject({ keepDays: 900, purged: olderThan('org_b', 900).length });
     expect(get('org_c')).toMatchObject({ keepDays: 90, archived: 0, purged: olderThan('org_c', 90).length });
-    expect(await sink.list('org_c/')).toEqual([]);
+    expect(await sink.list(archivePrefix('org_c'))).toEqual([]);
     expect(report.purged).toBe(
       olderThan('org_a', 365).length + olderThan('org_b', 900).length + olderThan('org_c', 90).length,
     );
@@ -284,9 +294,9 @@ describe('createFolderArchiveSink', () => {
           field: 'key',
         });
       }
-      expect(archiveKey('../evil', '2024-01')).toBe('%2E%2E%2Fevil/2024-01.ndjson.gz');
-      await sink.write(archiveKey('../evil', '2024-01'), new Uint8Array([1, 2]));
-      expect(await sink.list('')).toEqual(['%2E%2E%2Fevil/2024-01.ndjson.gz']);
+      expect(orgKeySegment('../evil')).toMatch(/^___evil\.[0-9a-f]{64}$/);
+      await sink.write(`${archivePrefix('../evil')}2024-01/run.ndjson.gz`, new Uint8Array([1, 2]));
+      expect(await sink.list('')).toEqual([`${orgKeySegment('../evil')}/2024-01/run.ndjson.gz`]);
       expect(await sink.read('missing/key')).toBeUndefined();
     } finally {
       await rm(dir, { recursive: true, force: true });

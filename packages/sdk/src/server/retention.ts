@@ -5,13 +5,13 @@
 import { join } from 'node:path';
 import type { ActivityRecorder } from '../core/api.js';
 import { ActivityError } from '../errors.js';
-import type { ActivityEntry, ActivityStore, Actor } from '../types.js';
-import { type ArchiveSink, archiveKey, createFolderArchiveSink, encodeArchive, monthOf } from './archive.js';
-import { pagesOf } from './export.js';
+import type { ActivityStore, Actor } from '../types.js';
+import { newArchiveRunId } from './archiveLayout.js';
+import type { ArchiveSink } from './archiveSink.js';
+import { archiveOrgEntries } from './archiveWriter.js';
+import { createFolderArchiveSink } from './folderArchiveSink.js';
 
 const DAY_MS = 86_400_000;
-/** Entries buffered per archive write; a month larger than this becomes several gzip members. */
-const ARCHIVE_CHUNK = 10_000;
 
 /** How long one org's entries are kept. */
 export interface RetentionPolicy {
@@ -27,7 +27,9 @@ export interface OrgRetentionReport {
   /** ISO cutoff: entries that occurred before it were archived and purged. */
   cutoff: string;
   keepDays: number;
+  /** Entries written to the archive and verified by reading them back, also when a later step failed. */
   archived: number;
+  /** Entries deleted from the store (0 unless every archived object was verified). */
   purged: number;
   /** True when the org is on legal hold: nothing was archived or purged. */
   skipped: boolean;
@@ -134,33 +136,7 @@ export function createRetention(opts: RetentionOptions): Retention {
 
   const policyFor = (orgId: string) => policies.get(orgId) ?? defaultPolicy;
 
-  /** Archives every entry of the org older than `cutoff`, month by month; returns the count written. */
-  async function archiveOrg(orgId: string, cutoff: string): Promise<number> {
-    let archived = 0;
-    let month: string | undefined;
-    let buffer: ActivityEntry[] = [];
-    const flush = async () => {
-      if (month === undefined || buffer.length === 0) return;
-      await sink.write(archiveKey(orgId, month), encodeArchive(buffer));
-      archived += buffer.length;
-      buffer = [];
-    };
-    // Newest first, so each month arrives as one contiguous run of entries.
-    for await (const page of pagesOf(store, { orgId, to: cutoff })) {
-      for (const entry of page) {
-        const m = monthOf(entry);
-        if (m !== month || buffer.length >= ARCHIVE_CHUNK) {
-          await flush();
-          month = m;
-        }
-        buffer.push(entry);
-      }
-    }
-    await flush();
-    return archived;
-  }
-
-  async function runOrg(orgId: string, at: Date): Promise<OrgRetentionReport> {
+  async function runOrg(orgId: string, at: Date, runId: string): Promise<OrgRetentionReport> {
     const policy = policyFor(orgId);
     const cutoff = new Date(at.getTime() - policy.keepDays * DAY_MS).toISOString();
     const report: OrgRetentionReport = {
@@ -174,7 +150,17 @@ export function createRetention(opts: RetentionOptions): Retention {
     if (holds.has(orgId)) return { ...report, skipped: true };
     try {
       if (policy.archive) {
-        report.archived = await archiveOrg(orgId, cutoff);
+        // Nothing below purges unless every object was read back intact and the org prefix lists it.
+        await archiveOrgEntries({
+          store,
+          sink,
+          orgId,
+          cutoff,
+          runId,
+          onVerified: (n) => {
+            report.archived = n;
+          },
+        });
         // An entry backdated past the cutoff while we archived would be purged without a copy: re-count first.
         const remaining = (await store.facets({ orgId, to: cutoff })).total;
         if (remaining !== report.archived) {
@@ -193,9 +179,10 @@ export function createRetention(opts: RetentionOptions): Retention {
 
   async function runAll(): Promise<RetentionReport> {
     const started = now();
+    const runId = newArchiveRunId(started);
     const orgs: OrgRetentionReport[] = [];
     for (const orgId of await store.listOrgs()) {
-      const r = await runOrg(orgId, started);
+      const r = await runOrg(orgId, started, runId);
       orgs.push(r);
       activity?.record({
         type: 'SYSTEM_EVENT',
@@ -205,7 +192,9 @@ export function createRetention(opts: RetentionOptions): Retention {
         status: r.error ? 'FAILED' : 'SUCCESS',
         summary: r.skipped
           ? 'Retention skipped: legal hold'
-          : `Retention archived ${r.archived} and purged ${r.purged} entries older than ${r.keepDays} days`,
+          : r.error
+            ? `Retention failed after archiving ${r.archived} entries older than ${r.keepDays} days: nothing purged`
+            : `Retention archived ${r.archived} and purged ${r.purged} entries older than ${r.keepDays} days`,
         metadata: {
           cutoff: r.cutoff,
           keepDays: r.keepDays,
@@ -305,12 +294,4 @@ export function createRetention(opts: RetentionOptions): Retention {
 }
 
 // Re-exported so `@activity/sdk/server` (which re-exports this module) offers the archive API too.
-export {
-  type ArchiveReader,
-  type ArchiveSink,
-  archiveKey,
-  createArchiveReader,
-  createFolderArchiveSink,
-  decodeArchive,
-  encodeArchive,
-} from './archive.js';
+export * from './archive.js';
