@@ -5,6 +5,7 @@ export type ActivityErrorCode =
   | 'QUEUE_FULL'
   | 'DROPPED'
   | 'STORE_FAILED'
+  | 'TIMEOUT'
   | 'SHUTDOWN'
   | 'CONFIG'
   | 'INVALID_FILTER'

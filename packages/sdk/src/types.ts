@@ -138,6 +138,13 @@ export interface ActivityEntry {
   completedAt?: string | undefined;
   /** Wall time of a finished job in milliseconds. */
   durationMs?: number | undefined;
+  /** ISO time a running job was last seen alive (its start, a progress write or a heartbeat). */
+  heartbeatAt?: string | undefined;
+  /**
+   * ISO time after which a still IN_PROGRESS job counts as abandoned (its process died): the sweeper
+   * then finalises it as FAILED with error code `ABANDONED`. Renewed by every heartbeat.
+   */
+  leaseExpiresAt?: string | undefined;
 }
 
 /** Relative date ranges offered by the UI and accepted in the URL (`range=7d`). `all` = everything retained. */
@@ -218,6 +225,10 @@ export interface JobUpdate {
   summary?: string | undefined;
   completedAt?: string | undefined;
   durationMs?: number | undefined;
+  /** Renews the run's lease: when it was last seen alive. */
+  heartbeatAt?: string | undefined;
+  /** Renews the run's lease: when it expires. */
+  leaseExpiresAt?: string | undefined;
 }
 
 /** Result of appending a batch. */

@@ -75,20 +75,56 @@ export interface JobRun {
   readonly finished: boolean;
 }
 
-/** Counters exposed by `activity.stats()`. Nothing is lost without being counted here. */
+/**
+ * Counters exposed by `activity.stats()`. Nothing is lost without being counted here, and at every
+ * moment, for every overflow policy and path:
+ * `calls = accepted + Σ rejected` and `accepted = persisted + Σ dropped + pending`.
+ * Job updates (progress, heartbeats, final status) are not entries: their losses count apart, in
+ * `droppedUpdates`.
+ */
 export interface ActivityStats {
+  /** Entries handed to the recorder: `record`, `recordDurable`, the helpers and job starts. */
+  calls: number;
+  /** Calls whose entry was taken in: `calls` minus every rejection. */
+  accepted: number;
+  /** Same as `accepted` (the name before 0.2). */
   recorded: number;
+  /** Accepted entries the store holds: newly inserted, or already there (a duplicate of an earlier write). */
   persisted: number;
+  /** Of `persisted`, those the store newly inserted. */
+  inserted: number;
+  /** Of `persisted`, those the store already held (same id or idempotency key). */
   duplicates: number;
-  /** Entries refused, by reason (error code): at `record()` time, or when the writer validates its snapshot. */
+  /** Accepted entries not yet persisted nor dropped: queued or being written. */
+  pending: number;
+  /**
+   * Entries refused, by reason (error code): invalid input or after shutdown at `record()` time,
+   * `QUEUE_FULL` under the `reject` policy, or invalid when the writer validates its snapshot.
+   */
   rejected: Record<string, number>;
-  /** Entries dropped from a full queue or after retries were exhausted, by reason. */
+  /**
+   * Accepted entries lost, by reason: `queue_full` (evicted under `drop-oldest`), `store_failed`
+   * (retries exhausted), `shutdown_timeout` (still unwritten at shutdown's deadline).
+   */
   dropped: Record<string, number>;
+  /** Job updates lost, by reason (`queue_full`, `store_failed`, `job_update_refused`, `job_update_lost`, `sweep_failed`). */
+  droppedUpdates: Record<string, number>;
+  /** Store calls attempted again after a failure. */
   retried: number;
+  /** Store calls that passed their deadline (`writeTimeoutMs`). */
+  timeouts: number;
   /** Calls on a job run that was already final (ignored). */
   ignoredJobCalls?: number;
+  /** Runs this recorder's sweeps finalised as abandoned. */
+  abandonedRuns: number;
   queuedEntries: number;
   queuedBytes: number;
+}
+
+/** What `sweepAbandonedRuns()` did. */
+export interface SweepResult {
+  /** Runs finalised as FAILED / `ABANDONED` by this sweep. */
+  abandoned: number;
 }
 
 /** Async context carried through `withContext`. */
@@ -117,11 +153,19 @@ export interface ActivityRecorder {
   withContext<T>(context: ActivityContext, fn: () => T): T;
   /** The current async context, if any. */
   currentContext(): ActivityContext | undefined;
-  /** Writes everything queued. */
-  flush(): Promise<void>;
-  /** Flushes, then stops accepting entries. */
-  shutdown(): Promise<void>;
+  /** Writes everything queued; with `timeoutMs`, returns by then with the rest still queued. */
+  flush(options?: { timeoutMs?: number | undefined }): Promise<void>;
+  /**
+   * Stops accepting entries and flushes. Returns by `timeoutMs` (default 30 s) whatever the store
+   * does; entries still unwritten then are counted under `stats().dropped.shutdown_timeout`.
+   */
+  shutdown(options?: { timeoutMs?: number | undefined }): Promise<void>;
   stats(): ActivityStats;
+  /**
+   * Finalises job runs whose lease expired (their process died) as FAILED with error code
+   * `ABANDONED`, each once whichever process sweeps. Runs on a timer by default; never rejects.
+   */
+  sweepAbandonedRuns(options?: { orgId?: string | undefined }): Promise<SweepResult>;
   /** True when a retry handler is registered for the entry's job name or webhook provider. */
   isRetryable(type: ActivityType, actionOrProvider: string): boolean;
   /** The store entries go to. */

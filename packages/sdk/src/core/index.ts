@@ -20,6 +20,7 @@ export type {
   JobRun,
   RecordBase,
   RecordInput,
+  SweepResult,
 } from './api.js';
 export {
   type ActionDefinition,

@@ -1,4 +1,4 @@
-import type { ActivityEntry, JobUpdate } from '../types.js';
+import type { ActivityEntry } from '../types.js';
 
 // NUL and unpaired surrogates: PostgreSQL text and jsonb reject the first, jsonb the second.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching NUL is the point
@@ -48,15 +48,5 @@ export function likePattern(q: string): string {
   return `%${safeText(q.toLowerCase()).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** The entry after a job update; metadata merges shallowly, as the job's counts accumulate. */
-export function applyJobUpdate(entry: ActivityEntry, update: JobUpdate): ActivityEntry {
-  const next: ActivityEntry = { ...entry };
-  if (update.status !== undefined) next.status = update.status;
-  if (update.progress !== undefined) next.progress = update.progress;
-  if (update.metadata !== undefined) next.metadata = { ...entry.metadata, ...update.metadata };
-  if (update.error !== undefined) next.error = update.error;
-  if (update.summary !== undefined) next.summary = update.summary;
-  if (update.completedAt !== undefined) next.completedAt = update.completedAt;
-  if (update.durationMs !== undefined) next.durationMs = update.durationMs;
-  return next;
-}
+/** The shared rule for job updates, re-exported for the stores that import it from here. */
+export { applyJobUpdate } from '../core/jobUpdate.js';
