@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ActivityError } from '../errors.js';
+import { formatInstant, isCanonicalInstant, parseInstant } from './isoDate.js';
 import { ACTIVITY_STATUSES, ACTIVITY_TYPES, ACTOR_KINDS, type ActivityEntry } from '../types.js';
 
 /** Size and shape limits applied to every entry. */
@@ -376,19 +377,17 @@ function asActivityError(error: unknown, path: string): ActivityError {
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ids must not carry control characters.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 // Stores compare timestamps as text, so every accepted form is normalised to toISOString()'s.
-// Hand-rolled rather than z.iso.datetime().transform(): this runs twice per record() and is ~2× cheaper.
+// Hand-rolled rather than z.iso.datetime().transform(): this runs twice per record() and is ~2× cheaper,
+// and z.iso.datetime() neither checks the calendar (2025-02-30) nor the range every store holds.
 const isoTime = z.string().transform((value, ctx) => {
-  const time = ISO_DATE_TIME.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(time)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be an ISO 8601 date-time with a time zone (2026-03-01T12:00:00Z)',
-    });
+  if (isCanonicalInstant(value)) return value;
+  const parsed = parseInstant(value);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.reason });
     return z.NEVER;
   }
-  return new Date(time).toISOString();
+  return formatInstant(parsed.ms);
 });
 function isJsonObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -523,33 +522,16 @@ function required(fields: Fields, key: string, max: number): boolean {
   return true;
 }
 
-/** `toISOString()`'s own form with hours 00-23: the form build() and stores produce. */
-const CANONICAL_TIME =
-  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
-
-/** True when a canonical time names a real day (Date.parse rolls 02-30 over to March). */
-function isRealDay(value: string): boolean {
-  const day = (value.charCodeAt(8) - 48) * 10 + (value.charCodeAt(9) - 48);
-  if (day <= 28) return true;
-  const month = (value.charCodeAt(5) - 48) * 10 + (value.charCodeAt(6) - 48);
-  if (month !== 2) return day <= 30 || [1, 3, 5, 7, 8, 10, 12].includes(month);
-  const year = Number(value.slice(0, 4));
-  return day === 29 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-}
-
-/** The strict schema's `isoTime`: a valid ISO 8601 date-time, written back in `toISOString()` form. */
+/** The strict schema's `isoTime`: a real instant in range, written back in `toISOString()` form. */
 function time(fields: Fields, key: string): boolean {
   const value = fields[key];
   if (value === undefined) return true;
   // Already canonical (nearly always): valid as is, without the cost of Date.
-  if (CANONICAL_TIME.test(value as string) && isRealDay(value as string)) return true;
-  const ms = ISO_DATE_TIME.test(value as string) ? Date.parse(value as string) : Number.NaN;
-  if (Number.isNaN(ms)) return false;
-  const iso = new Date(ms).toISOString();
-  if (iso !== value) {
-    fields[key] = iso;
-    rewroteFields = true;
-  }
+  if (isCanonicalInstant(value as string)) return true;
+  const parsed = parseInstant(value as string);
+  if (!parsed.ok) return false;
+  fields[key] = formatInstant(parsed.ms);
+  rewroteFields = true;
   return true;
 }
 
