@@ -221,6 +221,10 @@ describe('SSE tail backpressure', () => {
     const store = createMemoryStore();
     const ac = new AbortController();
     const cap = 64 * 1024;
+    // A pinned opening instant before every entry (fault 12): whichever poll sees the first batch sends all
+    // of it (~120 kB, past the cap). With the real clock, a batch landing in the opening millisecond was
+    // partly taken as already seen, leaving under the cap queued and the stream stalled (1 run in 4).
+    const opened = new Date(Date.now() - 1000);
     const stream = createTailStream({
       store,
       orgId: 'o',
@@ -230,6 +234,7 @@ describe('SSE tail backpressure', () => {
       highWaterMarkBytes: 8_192,
       maxBacklogBytes: cap,
       signal: ac.signal,
+      now: () => opened,
     });
     const reader = stream.getReader();
     try {

@@ -3,6 +3,16 @@
  * store (every store supports it, no pub/sub needed). Each `entry` event carries as `id` a signed
  * high-water position; a client that reconnects with it (`Last-Event-ID`) gets what it missed replayed,
  * job updates included.
+ *
+ * Where a stream starts is decided by each entry's own times, never by when a poll happened to run, so the
+ * same entries are sent whatever the timing (see docs/http-api.md, "Live tail"):
+ * - a fresh stream sends every entry that occurred in or after the millisecond it opened, and every entry
+ *   recorded (`recordedAt`) in or after it (a backdated import); earlier ones present at its first poll are
+ *   the client's already (its list);
+ * - a resumed stream sends every entry in or after the millisecond of its `Last-Event-ID` except that entry.
+ * The boundary millisecond is inclusive: an entry of that millisecond the client already had may come
+ * twice (clients replace entries by id), none is skipped. Every store keeps `occurredAt` to the
+ * millisecond and treats `from` as inclusive, so the same rule holds on each of them.
  */
 import type { ResolvedFilter } from '../filters.js';
 import type { ActivityEntry, ActivityStore, StoreQuery } from '../types.js';
@@ -15,7 +25,10 @@ export interface TailOptions {
   /** The filter; its date bounds are ignored (the tail is live). */
   filter: ResolvedFilter;
   codec: PositionCodec;
-  /** Where to resume from (a decoded `Last-Event-ID`); absent → only entries from now on. */
+  /**
+   * Where to resume from (a decoded `Last-Event-ID`): entries from its millisecond on are sent, except
+   * that entry. Absent → entries from the millisecond the stream opens (by `now`) on.
+   */
   resumeFrom?: Position | undefined;
   /** Poll interval. @default 1000 */
   pollMs?: number | undefined;
@@ -51,6 +64,7 @@ export interface TailOptions {
   maxStallMs?: number | undefined;
   /** Called once when the stream has ended, for whatever reason (connection accounting). */
   onClose?: (() => void) | undefined;
+  /** Clock giving the opening instant of a fresh stream (tests pin it). @default () => new Date() */
   now?: (() => Date) | undefined;
 }
 
@@ -58,8 +72,15 @@ const PAGE = 200;
 /** Most IN_PROGRESS jobs one connection watches for updates. */
 const MAX_TRACKED = 500;
 
-const after = (a: Position, b: Position) =>
-  a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.id > b.id);
+/**
+ * Newest-first keyset order by (occurredAt, id), comparing instants rather than text: a store may spell
+ * the same millisecond differently (offset, digits), and text order breaks past year 9999.
+ */
+const after = (a: Position, b: Position) => {
+  const am = Date.parse(a.occurredAt);
+  const bm = Date.parse(b.occurredAt);
+  return am > bm || (am === bm && a.id > b.id);
+};
 
 /** The version of an entry a client has: changes when a job's status or progress moves. */
 const versionOf = (e: ActivityEntry) =>
@@ -111,7 +132,20 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
   const seen = new Map<string, string>();
   /** IN_PROGRESS jobs to re-read on every poll. */
   const tracked = new Set<string>();
-  let high: Position = options.resumeFrom ?? { occurredAt: now().toISOString(), id: '\uffff' };
+  const resumeFrom = options.resumeFrom;
+  /** The millisecond the stream starts from, inclusive: the resume position's, else the one it opened in. */
+  const startMs = resumeFrom ? Date.parse(resumeFrom.occurredAt) : now().getTime();
+  /**
+   * True for an entry the client has already: before the start millisecond (and, on a fresh start,
+   * recorded before it too), or the resume entry itself. Decided by the entry alone, so the answer does
+   * not depend on whether it was committed before or after the first poll.
+   */
+  const priorToStart = (e: ActivityEntry): boolean => {
+    if (resumeFrom) return e.id === resumeFrom.id || Date.parse(e.occurredAt) < startMs;
+    return Date.parse(e.occurredAt) < startMs && !(Date.parse(e.recordedAt) >= startMs);
+  };
+  /** Newest position sent; starts at the lowest position of the start millisecond. */
+  let high: Position = resumeFrom ?? { occurredAt: new Date(startMs).toISOString(), id: '' };
 
   async function scan(
     fromMs: number,
@@ -159,7 +193,12 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
         };
         wakeDrain = settle;
       });
-    const emit = async (entry: ActivityEntry, setId: boolean) => {
+    /**
+     * Sends an entry; `id` is the position a client resuming after it must start from. An entry older than
+     * the high-water mark (a late arrival) carries its own position, not the mark: newer late arrivals of
+     * the same poll may still be unsent when the stream ends, and resuming from the mark would skip them.
+     */
+    const emit = async (entry: ActivityEntry, id: Position | undefined) => {
       seen.set(entry.id, versionOf(entry));
       if (entry.type === 'BACKGROUND_JOB' && entry.status === 'IN_PROGRESS') {
         if (tracked.size < MAX_TRACKED) tracked.add(entry.id);
@@ -168,8 +207,8 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
       }
       if (!wanted(entry)) return;
       // Job updates carry no id: the client's Last-Event-ID stays the high-water mark of new entries.
-      const id = setId ? `id: ${await codec.encode(orgId, high)}\n` : '';
-      send(`event: entry\n${id}data: ${JSON.stringify(decorate(entry))}\n\n`);
+      const idLine = id ? `id: ${await codec.encode(orgId, id)}\n` : '';
+      send(`event: entry\n${idLine}data: ${JSON.stringify(decorate(entry))}\n\n`);
     };
 
     /**
@@ -190,10 +229,12 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
       const endedAfter = startMs - lagMs;
       for (const job of jobs.reverse()) {
         if (stopped) return;
+        // A job from the start millisecond on is a new entry: the first poll sends it, with an id.
+        if (!priorToStart(job)) continue;
         const running = job.status === 'IN_PROGRESS';
         const endedLate = job.completedAt !== undefined && Date.parse(job.completedAt) >= endedAfter;
         if (resuming && (running || endedLate)) {
-          await emit(job, false);
+          await emit(job, undefined);
         } else if (running) {
           seen.set(job.id, versionOf(job));
           if (tracked.size < MAX_TRACKED) tracked.add(job.id);
@@ -203,19 +244,21 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
 
     async function poll(first: boolean) {
       const fromMs = Date.parse(high.occurredAt) - lagMs;
-      const found = await scan(fromMs, first ? maxReplay : Number.POSITIVE_INFINITY);
+      // A fresh start reads the whole look-back, like every later poll: an entry it did not read would be
+      // taken for a late arrival by the next poll and sent although the client has it.
+      const found = await scan(fromMs, first && resumeFrom ? maxReplay : Number.POSITIVE_INFINITY);
       // Oldest first, so the client receives them in the order they happened.
       found.reverse();
       for (const entry of found) {
         if (stopped) return;
         const known = seen.get(entry.id);
         if (known !== undefined) {
-          if (known !== versionOf(entry)) await emit(entry, false);
+          if (known !== versionOf(entry)) await emit(entry, undefined);
           continue;
         }
         const position = { occurredAt: entry.occurredAt, id: entry.id };
-        if (first && !after(position, high)) {
-          // Before the resume point (or before "now" on a fresh start): the client has it already.
+        if (first && priorToStart(entry)) {
+          // Before the resume point (or before the stream opened): the client has it already.
           seen.set(entry.id, versionOf(entry));
           if (
             entry.type === 'BACKGROUND_JOB' &&
@@ -227,14 +270,14 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
           continue;
         }
         if (after(position, high)) high = position;
-        await emit(entry, true);
+        await emit(entry, after(high, position) ? position : high);
       }
       for (const id of [...tracked]) {
         if (stopped) return;
         if (found.some((e) => e.id === id)) continue;
         const entry = await store.get(orgId, id);
         if (entry === undefined) tracked.delete(id);
-        else if (seen.get(id) !== versionOf(entry)) await emit(entry, false);
+        else if (seen.get(id) !== versionOf(entry)) await emit(entry, undefined);
       }
       // Forget what fell out of the look-back window; tracked jobs keep their own record.
       const horizon = Date.parse(high.occurredAt) - 2 * lagMs;
