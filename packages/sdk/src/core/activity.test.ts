@@ -395,8 +395,11 @@ describe('batching', () => {
     await vi.advanceTimersByTimeAsync(20_000);
     await flushed;
     const stats = activity.stats();
-    expect(stats.dropped.queue_full).toBe(refused);
+    // Refused at the call: rejected, never accepted (fault 3: these once bumped dropped but not recorded).
+    expect(stats.rejected.QUEUE_FULL).toBe(refused);
+    expect(stats.dropped.queue_full).toBeUndefined();
     expect(stats.recorded).toBe(20 - refused);
+    expect(stats.calls).toBe(20);
     expect(stats.persisted).toBe(stats.recorded);
     // The oldest entries were kept.
     expect(await inner.get(ORG, ids[0] as string)).toBeDefined();
@@ -473,7 +476,8 @@ describe('idempotency', () => {
     activity.record(event(3, { idempotencyKey: 'import-42' }));
     await activity.flush();
     expect(await countStored(inner)).toBe(1);
-    expect(activity.stats()).toMatchObject({ persisted: 1, duplicates: 2 });
+    // Persisted counts what the store holds for each accepted entry: one insert and two duplicates of it.
+    expect(activity.stats()).toMatchObject({ persisted: 3, inserted: 1, duplicates: 2 });
   });
 
   it('uses a webhook provider event id as the natural key', async () => {
@@ -812,7 +816,9 @@ describe('security review regressions', () => {
       expect(activity.stats().queuedBytes).toBe(bound);
       run.progress(123_456_789, 987_654_321);
       expect(activity.stats().queuedBytes).toBeLessThanOrEqual(bound);
-      expect(activity.stats().dropped).toEqual({ queue_full: 1 });
+      // A job update is not an entry: its loss counts apart from dropped entries.
+      expect(activity.stats().droppedUpdates).toEqual({ queue_full: 1 });
+      expect(activity.stats().dropped).toEqual({});
       expect(errors.map((e) => [e.code, e.field])).toEqual([['QUEUE_FULL', 'maxQueueBytes']]);
       await activity.flush();
       expect((await inner.get(ORG, run.id))?.progress).toEqual({ processed: 0 });

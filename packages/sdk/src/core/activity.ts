@@ -31,6 +31,7 @@ import type {
   JobOptions,
   JobRun,
   RecordInput,
+  SweepResult,
 } from './api.js';
 import type {
   CatalogDefinition,
@@ -45,10 +46,13 @@ import type {
   WebhookInput,
 } from './catalog.js';
 import { currentContext, withContext } from './context.js';
+import { withDeadline } from './deadline.js';
 import { diffObjects, summarizeChanges } from './diff.js';
 import { compileRedactor, type EntryScrubber, type RedactionOptions } from './redact.js';
 import {
+  boundText,
   checkDiffSize,
+  isSnapshotSafe,
   type PreparedEntry,
   prepareEntry,
   prepareSnapshot,
@@ -92,9 +96,41 @@ export interface ActivityOptions<C extends CatalogDefinition = CatalogDefinition
   retryable?: { jobs?: string[] | undefined; providers?: string[] | undefined } | undefined;
   /** Receives every problem hidden from host code: rejected input, overflow, store failures. */
   onError?: ActivityErrorHandler | undefined;
+  /**
+   * Deadline of one store call (append, job update, flush): a call that passes it counts as failed and
+   * is retried like any failure, so a store that never answers cannot hold the writer. 0 disables it.
+   * @default 30000
+   */
+  writeTimeoutMs?: number | undefined;
+  /**
+   * Lease of a running job: renewed by progress writes and a heartbeat (every third of it) while the
+   * process lives. A run whose lease has expired is abandoned (its process died) and the sweeper
+   * finalises it as FAILED with error code `ABANDONED`. @default 60000
+   */
+  jobLeaseMs?: number | undefined;
+  /**
+   * How often this recorder sweeps the store for abandoned runs (`sweepAbandonedRuns()`), or `false`
+   * to leave it to another process or the retention schedule. @default jobLeaseMs
+   */
+  sweepIntervalMs?: number | false | undefined;
   /** Clock, for tests. @default () => new Date() */
   now?: (() => Date) | undefined;
 }
+
+/** Options of `flush()` and `shutdown()`. */
+export interface DrainOptions {
+  /**
+   * Longest the call waits. `flush` then returns with the rest still queued; `shutdown` stops, and
+   * counts every entry it could not write under `stats().dropped.shutdown_timeout`.
+   * @default flush: no limit (store calls have their own deadline); shutdown: 30000
+   */
+  timeoutMs?: number | undefined;
+}
+
+/** Error code stored on a job run that the sweeper finalised because its process stopped. */
+export const ABANDONED = 'ABANDONED';
+/** Lease assumed for runs stored without one (written before leases existed). */
+const LEGACY_LEASE_MS = 24 * 60 * 60 * 1000;
 
 /** A job run whose `succeed()` metadata is typed by the catalog. */
 export interface TypedJobRun<M = Record<string, unknown>> extends Omit<JobRun, 'succeed' | 'warn' | 'fail'> {
@@ -245,6 +281,8 @@ interface QueueItem {
   seq: number;
   /** Set once the writer took the item into a batch: it can no longer be edited in place. */
   taken: boolean;
+  /** Set once the entry is counted as persisted, dropped or rejected: it is counted exactly once. */
+  done: boolean;
   /** Called once with the outcome: committed (or duplicate), or dropped. */
   settle?: ((ok: boolean, error?: ActivityError) => void) | undefined;
 }
@@ -311,12 +349,15 @@ function compact<T extends Record<string, unknown>>(value: T): T {
   return value;
 }
 
-function asActivityError(error: unknown, field?: string): ActivityError {
+/** Anything thrown while reading host input, as the INVALID_EVENT naming `field` (the input when unknown). */
+function asActivityError(error: unknown, field = 'input'): ActivityError {
   if (error instanceof ActivityError) return error;
-  return new ActivityError('INVALID_EVENT', `input could not be read: ${toErrorInfo(error).message}`, {
-    cause: error,
-    field,
-  });
+  // The message is the thrower's: bounded, so a hostile 50 MB message is not copied into every report.
+  return new ActivityError(
+    'INVALID_EVENT',
+    `${field} could not be read: ${boundText(toErrorInfo(error).message)}`,
+    { cause: error, field },
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -359,6 +400,9 @@ function checkConfig(options: unknown): asserts options is ActivityOptions {
   nonNegative('retryBaseMs', false);
   nonNegative('retryMaxMs', false);
   nonNegative('progressIntervalMs', false);
+  nonNegative('writeTimeoutMs', false);
+  positiveInt('jobLeaseMs');
+  if (o.sweepIntervalMs !== false) nonNegative('sweepIntervalMs', false);
   if (o.overflow !== undefined && o.overflow !== 'reject' && o.overflow !== 'drop-oldest') {
     fail('overflow', `must be 'reject' or 'drop-oldest', got ${safeString(o.overflow)}`);
   }
@@ -399,6 +443,8 @@ interface RunState {
   lastProgressAt: number;
   pendingProgress: JobProgress | undefined;
   progressTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Clock time of the last lease renewal sent (start, progress or heartbeat). */
+  lastBeatAt: number;
 }
 
 /**
@@ -420,6 +466,9 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   const retryBaseMs = options.retryBaseMs ?? 100;
   const retryMaxMs = options.retryMaxMs ?? 10_000;
   const progressIntervalMs = options.progressIntervalMs ?? 500;
+  const writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
+  const jobLeaseMs = options.jobLeaseMs ?? 60_000;
+  const sweepIntervalMs = options.sweepIntervalMs === false ? 0 : (options.sweepIntervalMs ?? jobLeaseMs);
   const limits = resolveLimits(options.limits);
   const redactor: EntryScrubber = compileRedactor(options.redact);
   const clock = options.now ?? (() => new Date());
@@ -427,14 +476,22 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   const retryableJobs = new Set(options.retryable?.jobs ?? []);
   const retryableProviders = new Set(options.retryable?.providers ?? []);
 
+  // One identity holds at every moment, for every policy and path (docs/event-model.md, "Counters"):
+  //   calls = accepted + rejected,  accepted = persisted + dropped + pending.
+  // Each entry is counted once (QueueItem.done): job updates are not entries and count apart.
   const counters = {
-    recorded: 0,
+    calls: 0,
+    pending: 0,
+    inserted: 0,
     persisted: 0,
     duplicates: 0,
     retried: 0,
+    timeouts: 0,
     ignoredJobCalls: 0,
+    abandonedRuns: 0,
     rejected: {} as Record<string, number>,
     dropped: {} as Record<string, number>,
+    droppedUpdates: {} as Record<string, number>,
   };
 
   const queue: QueueItem[] = [];
@@ -447,6 +504,8 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   let closed = false;
   let overflowing = false;
   let shutdownPromise: Promise<void> | undefined;
+  /** Set when shutdown's deadline passed: the writer stops retrying what it already counted. */
+  let abandoned = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let immediate: ReturnType<typeof setImmediate> | undefined;
   const waiters: Waiter[] = [];
@@ -469,6 +528,12 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   function reject(error: ActivityError, silent = false): void {
     bump(counters.rejected, error.code);
     if (!silent) report(error);
+  }
+
+  /** A job update refused (invalid progress, metadata or error): not an entry, so counted apart. */
+  function rejectUpdate(error: ActivityError): void {
+    bump(counters.droppedUpdates, error.code);
+    report(error);
   }
 
   // --- retryable --------------------------------------------------------------------------------
@@ -516,9 +581,17 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     let changes = input.changes;
     if (changes === undefined && (input.before !== undefined || input.after !== undefined)) {
       // The diff walks all of both objects: a huge one is refused first, in bounded time.
-      checkDiffSize(input.before, limits, 'before');
-      checkDiffSize(input.after, limits, 'after');
-      changes = diffObjects(input.before, input.after);
+      let field = 'before';
+      try {
+        checkDiffSize(input.before, limits, field);
+        field = 'after';
+        checkDiffSize(input.after, limits, field);
+        field = 'changes';
+        changes = diffObjects(input.before, input.after);
+      } catch (error) {
+        // Hostile getters and proxies throw their own errors: name the side that held them.
+        throw asActivityError(error, field);
+      }
     }
     const webhook = input.webhook;
     let idempotencyKey = input.idempotencyKey;
@@ -620,9 +693,11 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   function snapshot(candidate: Record<string, unknown>): QueueItem {
     let json: string | undefined;
     try {
-      if (passesQuickChecks(candidate)) json = JSON.stringify(candidate);
+      // The bounded plain-JSON check first: JSON.stringify would silently turn a Map into {} (where
+      // recordDurable refuses it) and spend seconds on a sparse array of length 1e8.
+      if (passesQuickChecks(candidate) && isSnapshotSafe(candidate, limits)) json = JSON.stringify(candidate);
     } catch {
-      // Cycles, bigint, throwing getters or toJSON: the full validation below names the field.
+      // Throwing getters or proxies: the full validation below names the field.
     }
     if (json === undefined || json.length > limits.maxBytes) {
       const prepared = finish(candidate);
@@ -639,7 +714,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     entry?: ActivityEntry,
     settle?: QueueItem['settle'],
   ): QueueItem {
-    return { id, json, entry, pending, bytes, ring: -1, seq: 0, taken: false, settle };
+    return { id, json, entry, pending, bytes, ring: -1, seq: 0, taken: false, done: false, settle };
   }
 
   /** Moves a queued snapshot's text into the ring, when there is room. */
@@ -685,6 +760,9 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
         valid ??= batch.slice(0, i);
         queuedBytes -= item.bytes;
         const failure = asActivityError(error);
+        // Accepted at record() time, refused now: it moves from pending to rejected.
+        item.done = true;
+        counters.pending -= 1;
         bump(counters.rejected, failure.code);
         report(failure, { id: item.id });
       }
@@ -744,7 +822,19 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     );
   }
 
+  /** Counts an accepted entry as dropped (once) and settles its waiter. */
+  function dropItem(item: QueueItem, reason: string, error: ActivityError): void {
+    if (item.done) return;
+    item.done = true;
+    counters.pending -= 1;
+    bump(counters.dropped, reason);
+    item.settle?.(false, error);
+  }
+
   function dropForOverflow(item: QueueItem, error: ActivityError): void {
+    if (item.done) return;
+    item.done = true;
+    counters.pending -= 1;
     bump(counters.dropped, 'queue_full');
     // Marked taken so job updates stop folding into an entry that left the queue.
     item.taken = true;
@@ -788,7 +878,12 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   /** Puts an accepted entry on the queue, applying the overflow policy. False when it was refused. */
   function enqueue(item: QueueItem): boolean {
     if (!makeRoom(item.bytes)) {
-      dropForOverflow(item, overflowError('new entry refused'));
+      // Refused, never accepted: the caller counts it under rejected.QUEUE_FULL.
+      item.done = true;
+      if (!overflowing) {
+        overflowing = true;
+        report(overflowError('new entry refused'), { id: item.id });
+      }
       return false;
     }
     seq += 1;
@@ -796,7 +891,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     toRing(item);
     queue.push(item);
     queuedBytes += item.bytes;
-    counters.recorded += 1;
+    counters.pending += 1;
     if (queue.length >= batchSize) scheduleDrain();
     else armTimer();
     return true;
@@ -812,21 +907,29 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   function committed(items: QueueItem[], result: AppendResult | undefined): void {
     const inserted = typeof result?.inserted === 'number' ? result.inserted : items.length;
     const duplicates = typeof result?.duplicates === 'number' ? result.duplicates : 0;
-    counters.persisted += inserted;
+    counters.inserted += inserted;
     counters.duplicates += duplicates;
     overflowing = false;
-    for (const item of items) item.settle?.(true);
+    for (const item of items) {
+      // An entry already counted (dropped at a shutdown deadline) whose write landed late stays counted once.
+      if (item.done) continue;
+      item.done = true;
+      counters.pending -= 1;
+      // Persisted: the store holds it, newly inserted or already there (a duplicate).
+      counters.persisted += 1;
+      item.settle?.(true);
+    }
   }
 
   function dropFailed(items: QueueItem[], cause: unknown): void {
-    bump(counters.dropped, 'store_failed', items.length);
     for (const item of items) {
+      if (item.done) continue;
       const error = new ActivityError(
         'STORE_FAILED',
         `store.append failed (${toErrorInfo(cause).message}); entry ${item.id} dropped after ${maxRetries} retries`,
         { cause },
       );
-      item.settle?.(false, error);
+      dropItem(item, 'store_failed', error);
       if (onError !== undefined) report(error, entryOf(item));
     }
   }
@@ -841,7 +944,25 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     }
     // Stores that write JSON (SQLite) reuse the text made at record() time instead of serialising again.
     Object.defineProperty(entries, ENTRY_JSON, { value: texts });
-    return store.append(entries);
+    return storeCall(() => store.append(entries), 'store.append');
+  }
+
+  /** A store call under the write deadline; a synchronous throw becomes a rejection. */
+  function storeCall<T>(call: () => Promise<T>, what: string): Promise<T> {
+    let promise: Promise<T>;
+    try {
+      promise = Promise.resolve(call());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return withDeadline(promise, writeTimeoutMs, what).catch((error: unknown) => {
+      if (error instanceof ActivityError && error.code === 'TIMEOUT') counters.timeouts += 1;
+      throw error;
+    });
+  }
+
+  function isTimeout(error: unknown): boolean {
+    return error instanceof ActivityError && error.code === 'TIMEOUT';
   }
 
   /** Writes a batch: retries with backoff, then bisects to isolate entries the store keeps refusing. */
@@ -853,12 +974,16 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
         return;
       } catch (error) {
         lastError = error;
-        if (attempt >= maxRetries) break;
+        // Past a shutdown deadline its entries are already counted: no more attempts.
+        if (attempt >= maxRetries || abandoned) break;
         counters.retried += 1;
         await sleep(backoff(attempt + 1));
       }
     }
-    if (items.length === 1) dropFailed(items, lastError);
+    if (abandoned) return;
+    // Bisection isolates a poison entry; a store that does not answer has none to find, and halving
+    // would only multiply the wait by the batch size.
+    if (items.length === 1 || isTimeout(lastError)) dropFailed(items, lastError);
     else await bisect(items);
   }
 
@@ -869,7 +994,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       try {
         committed(half, await append(half));
       } catch (error) {
-        if (half.length === 1) dropFailed(half, error);
+        if (half.length === 1 || isTimeout(error)) dropFailed(half, error);
         else await bisect(half);
       }
     }
@@ -915,6 +1040,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     settle?: (ok: boolean, error?: ActivityError) => void,
     keep = false,
   ): { id: string; entry: ActivityEntry | undefined; item: QueueItem } | ActivityError {
+    counters.calls += 1;
     try {
       if (closed) {
         return new ActivityError('SHUTDOWN', 'record() after shutdown(): the entry was not accepted');
@@ -939,8 +1065,8 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   function recordWith(make: () => Record<string, unknown>): string | undefined {
     const result = submit(make);
     if (result instanceof ActivityError) {
-      // QUEUE_FULL was already counted under dropped.queue_full.
-      if (result.code !== 'QUEUE_FULL') reject(result);
+      // QUEUE_FULL was reported once per overflow episode by enqueue().
+      reject(result, result.code === 'QUEUE_FULL');
       return undefined;
     }
     return result.id;
@@ -962,7 +1088,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
         true,
       );
       if (result instanceof ActivityError) {
-        if (result.code !== 'QUEUE_FULL') reject(result, true);
+        reject(result, true);
         rejectPromise(result);
         return;
       }
@@ -1041,9 +1167,9 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     let lastError: unknown;
     for (let attempt = 0; ; attempt++) {
       try {
-        const ok = await store.updateJob(state.orgId, state.id, update);
+        const ok = await storeCall(() => store.updateJob(state.orgId, state.id, update), 'store.updateJob');
         if (!ok) {
-          bump(counters.dropped, 'job_update_refused');
+          bump(counters.droppedUpdates, 'job_update_refused');
           report(
             new ActivityError(
               'DROPPED',
@@ -1060,7 +1186,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
         await sleep(backoff(attempt + 1));
       }
     }
-    bump(counters.dropped, 'store_failed');
+    bump(counters.droppedUpdates, 'store_failed');
     report(
       new ActivityError(
         'STORE_FAILED',
@@ -1091,7 +1217,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       });
       prepared = finish(candidate);
     } catch (error) {
-      reject(asActivityError(error));
+      rejectUpdate(asActivityError(error));
       if (!final) return Promise.resolve();
       // The final status must land even when its metadata or error cannot be stored.
       update = compact({
@@ -1115,6 +1241,8 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       summary: update.summary === undefined ? undefined : merged.summary,
       completedAt: update.completedAt,
       durationMs: update.durationMs,
+      heartbeatAt: update.heartbeatAt,
+      leaseExpiresAt: update.leaseExpiresAt,
     });
     state.entry = merged;
     const item = state.item;
@@ -1136,7 +1264,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       if (!final) {
         // Progress is superseded by the next write anyway: dropped and counted.
         const error = overflowError(`progress update of job ${state.id} dropped`);
-        bump(counters.dropped, 'queue_full');
+        bump(counters.droppedUpdates, 'queue_full');
         if (!overflowing) {
           overflowing = true;
           report(error, merged);
@@ -1151,7 +1279,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     state.chain = state.chain.then(async () => {
       if (await state.committed) await updateWithRetry(state, late);
       else {
-        bump(counters.dropped, 'job_update_lost');
+        bump(counters.droppedUpdates, 'job_update_lost');
         report(
           new ActivityError('DROPPED', `job ${state.id}: update lost because its entry was never stored`),
           state.entry,
@@ -1167,7 +1295,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       if (progress === undefined || state.finished) return;
       state.pendingProgress = undefined;
       state.lastProgressAt = clock().getTime();
-      void applyUpdate(state, { progress }, false);
+      void applyUpdate(state, { progress, ...renewLease(state) }, false);
     };
     const ignored = (): Promise<void> => {
       counters.ignoredJobCalls += 1;
@@ -1177,6 +1305,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       if (state.finished) return ignored();
       state.finished = true;
       runs.delete(state);
+      if (runs.size === 0) stopHeartbeat();
       if (state.progressTimer !== undefined) clearTimeout(state.progressTimer);
       state.progressTimer = undefined;
       const now = clock();
@@ -1202,7 +1331,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
           return;
         }
         if (typeof processed !== 'number' || !Number.isFinite(processed) || processed < 0) {
-          reject(
+          rejectUpdate(
             new ActivityError(
               'INVALID_EVENT',
               `progress.processed: must be a non-negative number, got ${safeString(processed)}`,
@@ -1261,6 +1390,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       lastProgressAt: 0,
       pendingProgress: undefined,
       progressTimer: undefined,
+      lastBeatAt: clock().getTime(),
     };
     const result = submit(
       () => {
@@ -1292,13 +1422,14 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
         );
         candidate.status = 'IN_PROGRESS';
         candidate.progress = { processed: 0, ...(total === undefined ? {} : { total }) };
+        Object.assign(candidate, renewLease(state));
         return candidate;
       },
       (ok) => resolveCommitted(ok),
       true,
     );
     if (result instanceof ActivityError) {
-      if (result.code !== 'QUEUE_FULL') reject(result);
+      reject(result, result.code === 'QUEUE_FULL');
       resolveCommitted(false);
       // A run that could not start still honours the JobRun contract; its calls do nothing.
       state.finished = true;
@@ -1315,7 +1446,136 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       state.item = undefined;
     });
     runs.add(state);
+    armHeartbeat();
     return { run: makeRun(state), correlationId: entry.correlationId };
+  }
+
+  // --- leases -----------------------------------------------------------------------------------
+
+  let heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  let sweepTimer: ReturnType<typeof setInterval> | undefined;
+  let sweeping: Promise<SweepResult> | undefined;
+
+  /** The lease fields of a write that shows the run alive now. */
+  function renewLease(state: RunState): { heartbeatAt: string; leaseExpiresAt: string } {
+    const now = clock().getTime();
+    state.lastBeatAt = now;
+    return {
+      heartbeatAt: new Date(now).toISOString(),
+      leaseExpiresAt: new Date(now + jobLeaseMs).toISOString(),
+    };
+  }
+
+  /** One timer for every live run: renews a lease no progress write renewed in the last third of it. */
+  function armHeartbeat(): void {
+    if (heartbeatTimer !== undefined || closed) return;
+    const every = Math.max(1, Math.floor(jobLeaseMs / 3));
+    heartbeatTimer = setInterval(() => {
+      const now = clock().getTime();
+      for (const state of runs) {
+        if (!state.finished && now - state.lastBeatAt >= every) {
+          void applyUpdate(state, renewLease(state), false);
+        }
+      }
+    }, every);
+    // A running job keeps the process alive by its own work; the heartbeat must not.
+    heartbeatTimer.unref?.();
+  }
+
+  function stopHeartbeat(): void {
+    if (heartbeatTimer !== undefined) clearInterval(heartbeatTimer);
+    heartbeatTimer = undefined;
+  }
+
+  /** When a stored IN_PROGRESS run counts as abandoned: its lease's end, or the legacy grace. */
+  function leaseEnd(entry: ActivityEntry): number {
+    const lease = Date.parse(entry.leaseExpiresAt ?? '');
+    if (Number.isFinite(lease)) return lease;
+    const seen = Date.parse(entry.heartbeatAt ?? entry.recordedAt);
+    return (Number.isFinite(seen) ? seen : 0) + LEGACY_LEASE_MS;
+  }
+
+  function abandonedUpdate(entry: ActivityEntry, now: number): JobUpdate {
+    const lastSeen = entry.heartbeatAt ?? entry.recordedAt;
+    const started = Date.parse(entry.occurredAt);
+    return {
+      status: 'FAILED',
+      error: {
+        name: 'JobAbandoned',
+        code: ABANDONED,
+        message: `No heartbeat since ${lastSeen}: the process running this job stopped (crash, deploy or kill) before it finished.`,
+      },
+      completedAt: new Date(now).toISOString(),
+      durationMs: Math.max(0, (Date.parse(lastSeen) || now) - (Number.isFinite(started) ? started : now)),
+    };
+  }
+
+  /** Finalises the expired runs of one org; the store's IN_PROGRESS guard makes each finalise once. */
+  async function sweepOrg(orgId: string, now: number, live: Set<string>): Promise<number> {
+    let swept = 0;
+    let after: { occurredAt: string; id: string } | undefined;
+    do {
+      const page = await storeCall(
+        () =>
+          store.query({
+            orgId,
+            range: 'all',
+            types: ['BACKGROUND_JOB'],
+            statuses: ['IN_PROGRESS'],
+            limit: 200,
+            after,
+          }),
+        'store.query',
+      );
+      for (const entry of page.entries) {
+        if (entry.status !== 'IN_PROGRESS' || live.has(entry.id) || leaseEnd(entry) > now) continue;
+        const ok = await storeCall(
+          () => store.updateJob(orgId, entry.id, abandonedUpdate(entry, now)),
+          'store.updateJob',
+        );
+        if (ok) swept += 1;
+      }
+      after = page.next;
+    } while (after !== undefined);
+    return swept;
+  }
+
+  /**
+   * Finds job runs whose lease expired (their process died) and finalises each once as FAILED with
+   * error code `ABANDONED`, so the page stops waiting and Retry accepts them. Never rejects: a store
+   * failure is reported through `onError` and counted.
+   */
+  function sweepAbandonedRuns(sweepOptions: { orgId?: string } = {}): Promise<SweepResult> {
+    if (sweeping !== undefined) return sweeping;
+    sweeping = (async () => {
+      const now = clock().getTime();
+      const live = new Set([...runs].map((state) => state.id));
+      let swept = 0;
+      try {
+        const orgs =
+          typeof sweepOptions.orgId === 'string'
+            ? [sweepOptions.orgId]
+            : await storeCall(() => store.listOrgs(), 'store.listOrgs');
+        for (const orgId of orgs) swept += await sweepOrg(orgId, now, live);
+      } catch (error) {
+        bump(counters.droppedUpdates, 'sweep_failed');
+        report(
+          new ActivityError('STORE_FAILED', `sweepAbandonedRuns: ${toErrorInfo(error).message}`, {
+            cause: error,
+          }),
+        );
+      }
+      counters.abandonedRuns += swept;
+      return { abandoned: swept };
+    })().finally(() => {
+      sweeping = undefined;
+    });
+    return sweeping;
+  }
+
+  if (sweepIntervalMs > 0) {
+    sweepTimer = setInterval(() => void sweepAbandonedRuns(), sweepIntervalMs);
+    sweepTimer.unref?.();
   }
 
   function job(name: string, jobOptions?: JobOptions): TypedJobRun {
@@ -1344,7 +1604,21 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
 
   // --- lifecycle --------------------------------------------------------------------------------
 
-  async function flush(): Promise<void> {
+  /** Resolves when `work` does or `timeoutMs` passes (true when the work finished first). */
+  function within(work: Promise<unknown>, timeoutMs: number | undefined): Promise<boolean> {
+    if (timeoutMs === undefined || !(timeoutMs >= 0) || timeoutMs === Number.POSITIVE_INFINITY) {
+      return work.then(() => true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      void work.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  async function drain(): Promise<void> {
     const target = seq;
     const updates = [...pendingUpdates];
     if (lowestUnsettled() <= target) {
@@ -1358,21 +1632,60 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     await Promise.allSettled([...pendingUpdates]);
   }
 
-  function shutdown(): Promise<void> {
+  async function flush(drainOptions: DrainOptions = {}): Promise<void> {
+    await within(drain(), drainOptions?.timeoutMs);
+  }
+
+  /** At a shutdown deadline: everything still queued or in flight is counted as dropped, once. */
+  function abandonQueue(): void {
+    const error = new ActivityError(
+      'DROPPED',
+      'shutdown() deadline passed before the store took this entry: it was not written',
+    );
+    abandoned = true;
+    const queued = queue.splice(0);
+    // In-flight bytes leave the count when their write ends (pump); queued ones leave now.
+    for (const item of queued) queuedBytes -= item.bytes;
+    for (const item of [...inflight, ...queued]) {
+      if (item.ring >= 0) {
+        ring?.release(item.ring, item.bytes);
+        item.ring = -1;
+      }
+      if (!item.done && onError !== undefined) report(error, item.pending ? { id: item.id } : entryOf(item));
+      dropItem(item, 'shutdown_timeout', error);
+    }
+    notifyWaiters();
+  }
+
+  function stopTimers(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    if (immediate !== undefined) clearImmediate(immediate);
+    timer = undefined;
+    immediate = undefined;
+    stopHeartbeat();
+    if (sweepTimer !== undefined) clearInterval(sweepTimer);
+    sweepTimer = undefined;
+    for (const state of runs) {
+      if (state.progressTimer !== undefined) clearTimeout(state.progressTimer);
+      state.progressTimer = undefined;
+    }
+  }
+
+  function shutdown(drainOptions: DrainOptions = {}): Promise<void> {
     if (shutdownPromise !== undefined) return shutdownPromise;
     closed = true;
+    const timeoutMs = drainOptions?.timeoutMs ?? 30_000;
+    const started = Date.now();
     shutdownPromise = (async () => {
-      await flush();
-      if (timer !== undefined) clearTimeout(timer);
-      if (immediate !== undefined) clearImmediate(immediate);
-      timer = undefined;
-      immediate = undefined;
-      for (const state of runs) {
-        if (state.progressTimer !== undefined) clearTimeout(state.progressTimer);
-        state.progressTimer = undefined;
+      const drained = await within(drain(), timeoutMs);
+      stopTimers();
+      if (!drained) {
+        abandonQueue();
+        return;
       }
       try {
-        await store.flush?.();
+        const left = Math.max(0, timeoutMs - (Date.now() - started));
+        if (store.flush !== undefined) await withDeadline(store.flush(), left || 1, 'store.flush');
       } catch (error) {
         report(
           new ActivityError('STORE_FAILED', `store.flush failed: ${toErrorInfo(error).message}`, {
@@ -1385,14 +1698,23 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   }
 
   function stats(): ActivityStats {
+    const rejected = Object.values(counters.rejected).reduce((a, b) => a + b, 0);
+    const accepted = counters.calls - rejected;
     return {
-      recorded: counters.recorded,
+      calls: counters.calls,
+      accepted,
+      recorded: accepted,
       persisted: counters.persisted,
+      inserted: counters.inserted,
       duplicates: counters.duplicates,
+      pending: counters.pending,
       rejected: { ...counters.rejected },
       dropped: { ...counters.dropped },
+      droppedUpdates: { ...counters.droppedUpdates },
       retried: counters.retried,
+      timeouts: counters.timeouts,
       ignoredJobCalls: counters.ignoredJobCalls,
+      abandonedRuns: counters.abandonedRuns,
       queuedEntries: queue.length + inflight.length,
       queuedBytes,
     };
@@ -1411,6 +1733,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     flush,
     shutdown,
     stats,
+    sweepAbandonedRuns,
     isRetryable: (type: ActivityType, name: string) =>
       ACTIVITY_TYPES.includes(type) && isRetryable(type, name),
     store,
