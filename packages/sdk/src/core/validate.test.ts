@@ -386,9 +386,10 @@ describe('prepareEntryFast', () => {
     expect(fast?.entry.orgId).toBe('org_acme');
     expect(fast?.entry.occurredAt).toBe('2026-03-01T12:00:00.000Z');
     expect(fast?.json).toBe(exact.json);
-    const rolled = both(baseEntry({ occurredAt: '2026-02-30T00:00:00.000Z' }));
-    expect(rolled.fast?.entry.occurredAt).toBe('2026-03-02T00:00:00.000Z');
-    expect(rolled.fast?.json).toBe(rolled.exact.json);
+    // fault 4: a day that does not exist is refused on both paths, not rolled over into March.
+    const impossible = baseEntry({ occurredAt: '2026-02-30T00:00:00.000Z' });
+    expect(prepareEntryFast(structuredClone(impossible), limits, redactor.scrubEntry)).toBeUndefined();
+    expect(() => prepareEntry(structuredClone(impossible), limits, redactor.scrubEntry)).toThrow(/occurredAt/);
   });
 
   it.each([
