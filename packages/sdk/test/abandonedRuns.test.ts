@@ -50,3 +50,37 @@ describe('fault 5 — abandoned runs through the API', () => {
     expect(rerun.retryOf).toBe(zombie.id);
   });
 });
+
+describe('fault 5 — the retention schedule sweeps too', () => {
+  it('fault 5: a scheduled retention tick finalises abandoned runs', async () => {
+    const { createRetention } = await import('../src/server/retention.js');
+    const { createMemoryStore } = await import('../src/testing/memoryStore.js');
+    const { createActivity } = await import('../src/core/index.js');
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const store = createMemoryStore();
+    const zombie = freshEntry('org_r', 2, {
+      type: 'BACKGROUND_JOB',
+      status: 'IN_PROGRESS',
+      action: 'SYNC_SQUARE_STOCK',
+      heartbeatAt: new Date(Date.now() - 120_000).toISOString(),
+      leaseExpiresAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    await store.append([zombie]);
+    const activity = createActivity({ store, sweepIntervalMs: false });
+    const dir = await mkdtemp(join(tmpdir(), 'activity-sweep-'));
+    const stop = createRetention({ store, activity, dir }).schedule({ intervalMs: 1000 });
+    try {
+      const swept = await waitFor(async () => {
+        const e = await store.get('org_r', zombie.id);
+        return e?.status === 'FAILED' ? e : undefined;
+      });
+      expect(swept.error?.code).toBe('ABANDONED');
+    } finally {
+      stop();
+      await activity.shutdown();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

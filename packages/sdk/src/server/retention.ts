@@ -276,7 +276,12 @@ export function createRetention(opts: RetentionOptions): Retention {
       }
       let stopped = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const tick = () => run().catch((error: unknown) => onError?.(error));
+      // Each tick also ends zombie job runs (their process died), so a deployment without a long-lived
+      // recorder still finalises them; the sweep never rejects.
+      const tick = async () => {
+        await activity?.sweepAbandonedRuns?.();
+        await run().catch((error: unknown) => onError?.(error));
+      };
       const arm = () => {
         if (stopped) return;
         const delay = intervalMs ?? msUntilUtcHour(now(), atUtcHour);
