@@ -136,8 +136,14 @@ describe('parseInstant', () => {
     ]) {
       expect(parseInstant(value), value).toMatchObject({ ok: false });
     }
-    expect(parseInstant('0000-01-01T00:00:00Z')).toEqual({ ok: false, reason: expect.stringMatching(/between/) });
-    expect(parseInstant('2025-02-30T00:00:00Z')).toEqual({ ok: false, reason: expect.stringMatching(/no real/) });
+    expect(parseInstant('0000-01-01T00:00:00Z')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/between/),
+    });
+    expect(parseInstant('2025-02-30T00:00:00Z')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/no real/),
+    });
     expect(isCanonicalInstant('0000-06-01T00:00:00.000Z')).toBe(false);
     expect(parseInstant(MIN_INSTANT)).toEqual({ ok: true, ms: MIN_INSTANT_MS });
     expect(parseInstant(MAX_INSTANT)).toEqual({ ok: true, ms: MAX_INSTANT_MS });
@@ -169,7 +175,10 @@ describe('parseInstant', () => {
   });
 
   it('truncates fractions past milliseconds and applies offsets', () => {
-    expect(parseInstant('2026-03-01T12:00:00.123999999Z')).toEqual({ ok: true, ms: Date.UTC(2026, 2, 1, 12, 0, 0, 123) });
+    expect(parseInstant('2026-03-01T12:00:00.123999999Z')).toEqual({
+      ok: true,
+      ms: Date.UTC(2026, 2, 1, 12, 0, 0, 123),
+    });
     expect(parseInstant('2026-03-01T14:00+02:00')).toEqual({ ok: true, ms: Date.UTC(2026, 2, 1, 12) });
     expect(parseInstant('2026-03-01T00:00:00-0130')).toEqual({ ok: true, ms: Date.UTC(2026, 2, 1, 1, 30) });
   });

@@ -29,10 +29,12 @@ export interface ParseInstantOptions {
 const INSTANT =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})))?$/;
 /** `toISOString()`'s own form, the form stores hold. */
-const CANONICAL = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+const CANONICAL =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 
 const FORMAT = 'must be an ISO 8601 date-time with a time zone (2026-03-01T12:00:00Z)';
-const FORMAT_OR_DATE = 'must be an ISO 8601 date (2026-03-01) or date-time with a time zone (2026-03-01T12:00:00Z)';
+const FORMAT_OR_DATE =
+  'must be an ISO 8601 date (2026-03-01) or date-time with a time zone (2026-03-01T12:00:00Z)';
 /** The refusal of an instant outside the range every store holds. */
 export const OUT_OF_RANGE = `must be between ${MIN_INSTANT} and ${MAX_INSTANT}`;
 
@@ -48,7 +50,9 @@ export function parseInstant(value: string, options: ParseInstantOptions = {}): 
   const m = INSTANT.exec(value);
   if (m === null) {
     // An expanded year (+010000-01-01…, what toISOString() writes past 9999) is well formed but out of range.
-    return /^[+-]\d{6}-/.test(value) ? refuse(OUT_OF_RANGE) : refuse(options.allowDate ? FORMAT_OR_DATE : FORMAT);
+    return /^[+-]\d{6}-/.test(value)
+      ? refuse(OUT_OF_RANGE)
+      : refuse(options.allowDate ? FORMAT_OR_DATE : FORMAT);
   }
   const hasTime = m[4] !== undefined;
   if (!hasTime && !options.allowDate) return refuse(FORMAT);
