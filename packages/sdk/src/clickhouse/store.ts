@@ -37,6 +37,13 @@ export interface ClickHouseStoreOptions {
    * @default true
    */
   migrate?: boolean | undefined;
+  /**
+   * Longest time one request may take, in ms, connecting included (@clickhouse/client `request_timeout`);
+   * a server that accepts and never answers fails the call by then. Applies to the client the store
+   * creates from `url`; set `request_timeout` on your own `client` yourself.
+   * @default 15000
+   */
+  requestTimeoutMs?: number | undefined;
 }
 
 /** A ClickHouse {@link ActivityStore}, for scale-out deployments. */
@@ -215,7 +222,13 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
     });
   }
   const ownsClient = !options.client;
-  const client = options.client ?? createClient({ url: options.url });
+  const requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0) {
+    throw new ActivityError('CONFIG', 'requestTimeoutMs: must be a whole number of milliseconds > 0', {
+      field: 'requestTimeoutMs',
+    });
+  }
+  const client = options.client ?? createClient({ url: options.url, request_timeout: requestTimeoutMs });
   let migrated: Promise<void> | undefined;
   let closed = false;
 

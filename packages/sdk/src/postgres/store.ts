@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { validateEntry } from '../core/validate.js';
 import { ActivityError } from '../errors.js';
 import { checkBucketMs, checkQuery, sortFacet, toMs } from '../testing/memoryStore.js';
@@ -14,6 +14,7 @@ import type {
   StoreQuery,
 } from '../types.js';
 import { LOCK_NAMESPACE, MIGRATIONS } from './migrations.js';
+import { DEFAULT_DEADLINES, guardPool, type PostgresStoreStats } from './pool.js';
 import { applyJobUpdate, likePattern, safeJson, safeOptional, safeText, searchText } from './rows.js';
 
 /** Options of {@link createPostgresStore}. Give either a `pool` (yours; never ended by the store) or a `connectionString`. */
@@ -32,6 +33,31 @@ export interface PostgresStoreOptions {
    * @default true
    */
   migrate?: boolean | undefined;
+  /**
+   * Longest wait to open a connection, in ms (pg `connectionTimeoutMillis`); 0 = no limit. Applies to the
+   * pool the store creates; set it on your own `pool` yourself.
+   * @default 5000
+   */
+  connectTimeoutMs?: number | undefined;
+  /**
+   * Server-side limit of one statement, in ms (PostgreSQL `statement_timeout`); 0 = no limit. Also bounds
+   * each migration statement: run long migrations in a deploy step with a larger value. Applies to the
+   * pool the store creates.
+   * @default 10000
+   */
+  statementTimeoutMs?: number | undefined;
+  /**
+   * Client-side limit of one query, in ms (pg `query_timeout`), for a server that accepts and never
+   * answers; 0 = no limit. Applies to the pool the store creates.
+   * @default 15000
+   */
+  queryTimeoutMs?: number | undefined;
+  /**
+   * Receives connection errors no caller is waiting for (a pooled connection ended by the server while
+   * idle), as `STORE_FAILED` with the pg error as `cause`. They are counted in `stats()` either way, and
+   * the pool opens a new connection on next use. Failed calls reject to their caller instead.
+   */
+  onError?: ((error: ActivityError) => void) | undefined;
 }
 
 /** Anything that can run a query: a pool, a pooled client or a plain client. */
@@ -49,6 +75,18 @@ export interface PostgresStore extends ActivityStore {
   appendInTransaction(client: PostgresQueryable, entries: ActivityEntry[]): Promise<AppendResult>;
   /** The pool the store queries through. */
   readonly pool: pg.Pool;
+  /** Counters of the store's connections (errors handled so far). */
+  stats(): PostgresStoreStats;
+}
+
+function deadline(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ActivityError('CONFIG', `${field}: must be a whole number of milliseconds ≥ 0 (0 = no limit)`, {
+      field,
+    });
+  }
+  return value;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -151,42 +189,58 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       field: 'connectionString',
     });
   }
-  const ownsPool = !options.pool;
-  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+  const guard = guardPool({
+    pool: options.pool,
+    connectionString: options.connectionString,
+    onError: options.onError,
+    deadlines: {
+      connectTimeoutMs: deadline(
+        options.connectTimeoutMs,
+        DEFAULT_DEADLINES.connectTimeoutMs,
+        'connectTimeoutMs',
+      ),
+      statementTimeoutMs: deadline(
+        options.statementTimeoutMs,
+        DEFAULT_DEADLINES.statementTimeoutMs,
+        'statementTimeoutMs',
+      ),
+      queryTimeoutMs: deadline(options.queryTimeoutMs, DEFAULT_DEADLINES.queryTimeoutMs, 'queryTimeoutMs'),
+    },
+  });
+  const { pool } = guard;
   const schema = `"${schemaName}"`;
   const table = `${schema}.entries`;
   let migrated: Promise<void> | undefined;
   let closed = false;
 
   async function runMigrations(): Promise<void> {
-    const client = await pool.connect();
     try {
-      await client.query('BEGIN');
-      // Concurrent boots serialise here; the loser then sees every migration applied and does nothing.
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, schemaName]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
-           version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const { rows } = await client.query<{ version: number }>(
-        `SELECT version FROM ${schema}.schema_migrations`,
-      );
-      const applied = new Set(rows.map((r) => r.version));
-      for (const m of MIGRATIONS) {
-        if (applied.has(m.version)) continue;
-        await m.up({ client, schema });
-        await client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [
-          m.version,
-          m.name,
-        ]);
-      }
-      await client.query('COMMIT');
+      // On failure the client is discarded, not released: ending its connection rolls the transaction back.
+      await guard.withClient(async (client) => {
+        await client.query('BEGIN');
+        // Concurrent boots serialise here; the loser then sees every migration applied and does nothing.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, schemaName]);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
+             version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+        );
+        const { rows } = await client.query<{ version: number }>(
+          `SELECT version FROM ${schema}.schema_migrations`,
+        );
+        const applied = new Set(rows.map((r) => r.version));
+        for (const m of MIGRATIONS) {
+          if (applied.has(m.version)) continue;
+          await m.up({ client, schema });
+          await client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [
+            m.version,
+            m.name,
+          ]);
+        }
+        await client.query('COMMIT');
+      });
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
       throw storeFailed('migration', err);
-    } finally {
-      client.release();
     }
   }
 
@@ -236,6 +290,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   return {
     pool,
     migrate,
+    stats: guard.stats,
 
     async append(entries) {
       await ready();
@@ -252,7 +307,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async updateJob(orgId: string, id: string, update: JobUpdate): Promise<boolean> {
       await ready();
-      const client = await pool.connect();
+      const { client, done } = await guard.checkout();
+      let failure: unknown;
       try {
         await client.query('BEGIN');
         // The row lock orders concurrent updates of one run: the second sees the first's final status.
@@ -281,10 +337,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         await client.query('COMMIT');
         return true;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
+        // The client is discarded on failure; ending its connection rolls the transaction back.
+        failure = err;
         throw storeFailed('updateJob', err);
       } finally {
-        client.release();
+        done(failure);
       }
     },
 
@@ -409,7 +466,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       closed = true;
       // Let an in-flight migration settle before the pool goes away.
       await migrated?.catch(() => {});
-      if (ownsPool) await pool.end();
+      if (guard.owned) await pool.end();
     },
   };
 }

@@ -25,6 +25,13 @@ export interface SqliteStoreOptions {
   database?: Database | undefined;
   /** Open read-only: no migrations, no writes (for a reader process next to the writer). @default false */
   readonly?: boolean | undefined;
+  /**
+   * Longest wait for a lock held by another connection (a second process, a backup), in ms, before a
+   * call fails with `SQLITE_BUSY` (better-sqlite3 `timeout`, `PRAGMA busy_timeout`); also set on a
+   * `database` you pass. SQLite calls are synchronous: this is the only way one can wait.
+   * @default 5000
+   */
+  busyTimeoutMs?: number | undefined;
 }
 
 /** The SQLite store, with its connection and maintenance helpers. */
@@ -57,6 +64,12 @@ function wrap<T>(fn: () => T): Promise<T> {
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const owned = options.database === undefined;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new ActivityError('CONFIG', 'busyTimeoutMs: must be a whole number of milliseconds ≥ 0', {
+      field: 'busyTimeoutMs',
+    });
+  }
   let db: Database;
   if (options.database) {
     db = options.database;
@@ -64,6 +77,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     db = new BetterSqlite3(options.path, {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
+      timeout: busyTimeoutMs,
     });
   } else {
     throw new ActivityError(
@@ -75,11 +89,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     );
   }
 
+  // Before anything that may wait on a lock (the WAL switch and migrations included).
+  db.pragma(`busy_timeout = ${busyTimeoutMs.toString()}`);
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
     // WAL + NORMAL is durable against application crashes; only an OS crash can lose the last commits.
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
     migrate(db);
     db.pragma('analysis_limit = 1000');
     db.pragma('optimize = 0x10002');
