@@ -1,3 +1,4 @@
+import { formatInstant, parseInstant } from './core/isoDate.js';
 import { ActivityError } from './errors.js';
 import {
   ACTIVITY_STATUSES,
@@ -75,11 +76,14 @@ function oneOf<T extends string>(values: string[], allowed: readonly T[], name: 
 }
 
 function isoDate(value: string, name: string): string {
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
-    throw new ActivityError('INVALID_FILTER', `${name}: "${value}" is not an ISO 8601 date`, { field: name });
+  const parsed = parseInstant(value, { allowDate: true });
+  if (!parsed.ok) {
+    // The value is echoed only in part: it may be long, and the field already says where the fault is.
+    throw new ActivityError('INVALID_FILTER', `${name}: "${value.slice(0, 40)}" ${parsed.reason}`, {
+      field: name,
+    });
   }
-  return new Date(ms).toISOString();
+  return formatInstant(parsed.ms);
 }
 
 /**
@@ -139,8 +143,10 @@ export function serializeFilter(filter: ActivityFilter): URLSearchParams {
 export type ResolvedFilter = Omit<ActivityFilter, 'range'>;
 
 /**
- * Turns the relative range into absolute bounds. With no range and no bounds the range is the last
- * 24 hours; `all` reaches back to `retainedSince` when given.
+ * Turns the relative range into absolute bounds, the one meaning list, facets, histogram and export
+ * share: explicit `from`/`to` win (from inclusive, to exclusive); a relative range `d` is
+ * `[now - d, now]` (nothing dated after now); `all` has no bounds, except `retainedSince` as its lower
+ * bound when given. With no range and no bounds the range is the last 24 hours.
  */
 export function resolveFilter(
   filter: ActivityFilter,
@@ -151,7 +157,13 @@ export function resolveFilter(
   if (rest.from !== undefined || rest.to !== undefined) return rest;
   const preset = range ?? DEFAULT_RANGE;
   if (preset === 'all') return retainedSince ? { ...rest, from: retainedSince } : rest;
-  return { ...rest, from: new Date(now.getTime() - RANGE_MS[preset]).toISOString() };
+  const end = now.getTime();
+  // `to` is exclusive: one millisecond past now keeps an entry recorded at this very instant.
+  return {
+    ...rest,
+    from: new Date(end - RANGE_MS[preset]).toISOString(),
+    to: new Date(end + 1).toISOString(),
+  };
 }
 
 /** True when two filters select the same entries (order of multi-values ignored). */

@@ -389,7 +389,9 @@ describe('prepareEntryFast', () => {
     // fault 4: a day that does not exist is refused on both paths, not rolled over into March.
     const impossible = baseEntry({ occurredAt: '2026-02-30T00:00:00.000Z' });
     expect(prepareEntryFast(structuredClone(impossible), limits, redactor.scrubEntry)).toBeUndefined();
-    expect(() => prepareEntry(structuredClone(impossible), limits, redactor.scrubEntry)).toThrow(/occurredAt/);
+    expect(() => prepareEntry(structuredClone(impossible), limits, redactor.scrubEntry)).toThrow(
+      /occurredAt/,
+    );
   });
 
   it.each([

@@ -8,6 +8,7 @@ import { ActivityError } from '../errors.js';
 import { parseFilter, type ResolvedFilter, resolveFilter } from '../filters.js';
 import type { ActivityFilter, ActivityStore, Viewer, ViewerPermission } from '../types.js';
 import { createExporter, type Exporter, type ExportNotice } from './export.js';
+import { planHistogram } from './histogramPlan.js';
 import {
   createPositionCodec,
   errorResponse,
@@ -121,27 +122,7 @@ export interface ActivityHandler {
   sweepExports(): Promise<number>;
 }
 
-/** Histogram bucket widths the API offers, by name. */
-export const HISTOGRAM_BUCKETS = {
-  '1m': 60_000,
-  '5m': 300_000,
-  '15m': 900_000,
-  '1h': 3_600_000,
-  '3h': 10_800_000,
-  '6h': 21_600_000,
-  '12h': 43_200_000,
-  '1d': 86_400_000,
-  '7d': 604_800_000,
-  '30d': 2_592_000_000,
-} as const;
-/** A histogram bucket name. */
-export type HistogramBucketName = keyof typeof HISTOGRAM_BUCKETS;
-
-/** Bucket count the automatic choice aims to stay under; an explicit bucket may go up to MAX_BUCKETS. */
-const TARGET_BUCKETS = 120;
-const MAX_BUCKETS = 2000;
-/** Lower bound of an open-ended range for the histogram when retention gives none. */
-const FALLBACK_SPAN_MS = 730 * 86_400_000;
+export { HISTOGRAM_BUCKETS, type HistogramBucketName } from './histogramPlan.js';
 
 interface Ctx {
   request: Request;
@@ -337,46 +318,15 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       permission: 'read',
       async run(ctx) {
         const filter = filterOf(ctx);
-        const to = filter.to ? Date.parse(filter.to) : now().getTime();
-        const from = filter.from ? Date.parse(filter.from) : to - FALLBACK_SPAN_MS;
-        const span = Math.max(1, to - from);
-        const asked = ctx.params.get('bucket');
-        let bucket: HistogramBucketName;
-        if (asked) {
-          if (!Object.hasOwn(HISTOGRAM_BUCKETS, asked)) {
-            throw new ActivityError(
-              'INVALID_FILTER',
-              `bucket: "${asked}" is not one of ${Object.keys(HISTOGRAM_BUCKETS).join(', ')}`,
-              { field: 'bucket' },
-            );
-          }
-          bucket = asked as HistogramBucketName;
-          if (span / HISTOGRAM_BUCKETS[bucket] > MAX_BUCKETS) {
-            throw new ActivityError(
-              'INVALID_FILTER',
-              `bucket: "${asked}" gives more than ${MAX_BUCKETS} buckets`,
-              {
-                field: 'bucket',
-              },
-            );
-          }
-        } else {
-          const names = Object.keys(HISTOGRAM_BUCKETS) as HistogramBucketName[];
-          bucket = names.find((n) => span / HISTOGRAM_BUCKETS[n] <= TARGET_BUCKETS) ?? '30d';
-        }
-        const bucketMs = HISTOGRAM_BUCKETS[bucket];
-        const buckets = await store.histogram({
-          ...filter,
-          from: new Date(from).toISOString(),
-          to: filter.to,
-          orgId: ctx.viewer.orgId,
-          bucketMs,
-        });
+        const orgId = ctx.viewer.orgId;
+        const plan = await planHistogram(store, orgId, filter, now().getTime(), ctx.params.get('bucket'));
+        // The filter's own bounds, as list, facets and export use them: an open end stays open.
+        const buckets = await store.histogram({ ...filter, orgId, bucketMs: plan.bucketMs });
         return json({
-          bucket,
-          bucketMs,
-          from: new Date(from).toISOString(),
-          to: new Date(to).toISOString(),
+          bucket: plan.bucket,
+          bucketMs: plan.bucketMs,
+          from: new Date(plan.fromMs).toISOString(),
+          to: new Date(plan.toMs).toISOString(),
           buckets,
         });
       },

@@ -1,7 +1,15 @@
 import { ActivityError } from '../errors.js';
+import { applyJobUpdate } from '../core/jobUpdate.js';
+import {
+  checkBucketMs,
+  checkQuery,
+  compareNewestFirst,
+  matchesFilter,
+  sortFacet,
+  toMs,
+} from '../core/storeQuery.js';
 import type {
   ActivityEntry,
-  ActivityFilter,
   ActivityStore,
   AppendResult,
   FacetCount,
@@ -12,96 +20,17 @@ import type {
   StoreQuery,
 } from '../types.js';
 
-/** Page size when a query names none. */
-export const DEFAULT_PAGE_SIZE = 50;
-/** Largest page a store returns; larger limits are rejected with `INVALID_FILTER` on `limit`. */
-export const MAX_PAGE_SIZE = 1000;
-
-/** Parses an ISO date to epoch ms, or throws `INVALID_FILTER` naming `field`. */
-export function toMs(value: string, field: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) {
-    throw new ActivityError('INVALID_FILTER', `${field}: "${value}" is not an ISO 8601 date`, { field });
-  }
-  return ms;
-}
-
-/** Validates a query's limit and cursor; returns the effective page size. Shared by every store. */
-export function checkQuery(query: StoreQuery): number {
-  if (typeof query.orgId !== 'string' || query.orgId === '') {
-    throw new ActivityError('INVALID_FILTER', 'orgId: required', { field: 'orgId' });
-  }
-  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new ActivityError('INVALID_FILTER', `limit: must be an integer from 1 to ${MAX_PAGE_SIZE}`, {
-      field: 'limit',
-    });
-  }
-  if (query.after !== undefined) {
-    toMs(query.after.occurredAt, 'after.occurredAt');
-    if (typeof query.after.id !== 'string' || query.after.id === '') {
-      throw new ActivityError('INVALID_FILTER', 'after.id: required with after', { field: 'after.id' });
-    }
-  }
-  if (query.from !== undefined) toMs(query.from, 'from');
-  if (query.to !== undefined) toMs(query.to, 'to');
-  return limit;
-}
-
-/** Validates a histogram bucket width (a positive integer number of milliseconds). */
-export function checkBucketMs(bucketMs: number): void {
-  if (!Number.isInteger(bucketMs) || bucketMs < 1000) {
-    throw new ActivityError('INVALID_FILTER', 'bucketMs: must be an integer of at least 1000', {
-      field: 'bucketMs',
-    });
-  }
-}
-
-/** The lower-cased texts the free-text filter `q` searches: action, entity label, actor name, summary. */
-export function searchTexts(entry: ActivityEntry): string[] {
-  const texts = [entry.action.toLowerCase()];
-  if (entry.entity?.label) texts.push(entry.entity.label.toLowerCase());
-  if (entry.actor.name) texts.push(entry.actor.name.toLowerCase());
-  if (entry.summary) texts.push(entry.summary.toLowerCase());
-  return texts;
-}
-
-/** True when an entry matches a resolved filter (`range` is ignored: callers resolve it to from/to). */
-export function matchesFilter(entry: ActivityEntry, filter: Omit<ActivityFilter, 'range'>): boolean {
-  if (filter.types?.length && !filter.types.includes(entry.type)) return false;
-  if (filter.statuses?.length && !filter.statuses.includes(entry.status)) return false;
-  if (filter.actorIds?.length && !filter.actorIds.includes(entry.actor.id)) return false;
-  if (filter.entityTypes?.length && (!entry.entity || !filter.entityTypes.includes(entry.entity.type)))
-    return false;
-  if (filter.entityId !== undefined && filter.entityId !== '' && entry.entity?.id !== filter.entityId)
-    return false;
-  if (
-    filter.correlationId !== undefined &&
-    filter.correlationId !== '' &&
-    entry.correlationId !== filter.correlationId
-  )
-    return false;
-  const ms = Date.parse(entry.occurredAt);
-  if (filter.from !== undefined && ms < Date.parse(filter.from)) return false;
-  if (filter.to !== undefined && ms >= Date.parse(filter.to)) return false;
-  if (filter.q !== undefined && filter.q !== '') {
-    const q = filter.q.toLowerCase();
-    if (!searchTexts(entry).some((t) => t.includes(q))) return false;
-  }
-  return true;
-}
-
-/** Orders entries newest first: occurredAt desc, then id desc (the keyset order of every store). */
-export function compareNewestFirst(a: ActivityEntry, b: ActivityEntry): number {
-  const d = Date.parse(b.occurredAt) - Date.parse(a.occurredAt);
-  if (d !== 0) return d;
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
-}
-
-/** Sorts facet counts by count desc, then value asc, so every store returns the same order. */
-export function sortFacet(counts: FacetCount[]): FacetCount[] {
-  return counts.sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
-}
+export {
+  checkBucketMs,
+  checkQuery,
+  compareNewestFirst,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  matchesFilter,
+  searchTexts,
+  sortFacet,
+  toMs,
+} from '../core/storeQuery.js';
 
 function countBy(entries: ActivityEntry[], key: (e: ActivityEntry) => string | undefined): FacetCount[] {
   const counts = new Map<string, number>();
@@ -156,15 +85,8 @@ export function createMemoryStore(): ActivityStore {
       open();
       const entry = byId.get(id);
       if (!entry || entry.orgId !== orgId || entry.status !== 'IN_PROGRESS') return false;
-      const next = structuredClone(update);
-      if (next.status !== undefined) entry.status = next.status;
-      if (next.progress !== undefined) entry.progress = next.progress;
-      // Job metadata accumulates over the run (counts, then totals), so updates merge shallowly.
-      if (next.metadata !== undefined) entry.metadata = { ...entry.metadata, ...next.metadata };
-      if (next.error !== undefined) entry.error = next.error;
-      if (next.summary !== undefined) entry.summary = next.summary;
-      if (next.completedAt !== undefined) entry.completedAt = next.completedAt;
-      if (next.durationMs !== undefined) entry.durationMs = next.durationMs;
+      byId.set(id, Object.assign(entry, applyJobUpdate(entry, structuredClone(update))));
+      if (entry.status !== 'IN_PROGRESS') delete entry.leaseExpiresAt;
       return true;
     },
 
