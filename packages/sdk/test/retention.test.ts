@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -8,11 +8,13 @@ import type { ActivityRecorder } from '../src/core/api.js';
 import { createActivity } from '../src/core/index.js';
 import { ActivityError } from '../src/errors.js';
 import {
+  type ArchiveProblem,
   type ArchiveSink,
   archivePrefix,
   createArchiveReader,
   createFolderArchiveSink,
   decodeArchive,
+  encodeArchive,
   orgKeySegment,
 } from '../src/server/archive.js';
 import { createRetention, msUntilUtcHour } from '../src/server/retention.js';
@@ -27,6 +29,25 @@ const ORGS = ['org_a', 'org_b', 'org_c'];
 const seed = generateActivity({ count: 3000, orgIds: ORGS, now: NOW, spanDays: 3 * 365, seed: 11 });
 const olderThan = (orgId: string, days: number) =>
   seed.filter((e) => e.orgId === orgId && Date.parse(e.occurredAt) < NOW.getTime() - days * DAY);
+const idsOf = (entries: readonly ActivityEntry[]) => entries.map((e) => e.id).sort();
+
+/** A plain entry of `orgId` that occurred at `occurredAt`. */
+function entryAt(orgId: string, occurredAt: string): ActivityEntry {
+  return {
+    id: uuidv7(),
+    orgId,
+    occurredAt,
+    recordedAt: NOW.toISOString(),
+    schemaVersion: 1,
+    type: 'SYSTEM_EVENT',
+    status: 'SUCCESS',
+    actor: { kind: 'system', id: 'system', name: 'System' },
+    action: 'fixture',
+  };
+}
+
+/** The error a full disk gives. */
+const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
 
 const stores: [string, (dir: string) => ActivityStore][] = [
   ['memory store', () => createMemoryStore()],
@@ -261,6 +282,83 @@ describe.each(stores)('createRetention on a %s', (_name, makeStore) => {
     expect(await reader.query('org_zzz', {})).toEqual([]);
   });
 
+  it('fault 11: a failed run reports the entries it archived, in its report and its retention.run entry', async () => {
+    // Every org's second archive write fails: its first month was written (and verified) before.
+    const writes = new Map<string, number>();
+    const failing: ArchiveSink = {
+      ...sink,
+      async write(key, data) {
+        const org = key.split('/')[0] as string;
+        writes.set(org, (writes.get(org) ?? 0) + 1);
+        if (writes.get(org) === 2) throw new Error('bucket unreachable');
+        return sink.write(key, data);
+      },
+    };
+    const report = await createRetention({ store, activity, sink: failing, now: () => NOW }).run();
+    await activity.flush();
+    for (const orgId of ORGS) {
+      const old = olderThan(orgId, 730);
+      const newestMonth = old
+        .map((e) => e.occurredAt.slice(0, 7))
+        .sort()
+        .at(-1);
+      const firstObject = old.filter((e) => e.occurredAt.startsWith(newestMonth as string)).length;
+      expect(firstObject).toBeGreaterThan(0);
+      const row = report.orgs.find((o) => o.orgId === orgId);
+      expect(row).toMatchObject({ archived: firstObject, purged: 0, error: 'bucket unreachable' });
+      const run = (await store.query({ orgId, from: NOW.toISOString() })).entries.find(
+        (e) => e.action === 'retention.run',
+      );
+      expect(run).toMatchObject({ status: 'FAILED' });
+      expect(run?.metadata).toMatchObject({ archived: firstObject, purged: 0 });
+    }
+    expect(report.archived).toBeGreaterThan(0);
+  });
+
+  it('fault 11: archives an entry of year 0050 and the reader finds it through a date filter', async () => {
+    const ancient = entryAt('org_a', '0050-06-15T12:00:00.000Z');
+    await store.append([ancient]);
+    const report = await createRetention({ store, sink, now: () => NOW }).run();
+    const row = report.orgs.find((o) => o.orgId === 'org_a');
+    expect(row).toMatchObject({ archived: olderThan('org_a', 730).length + 1 });
+    expect(row?.error).toBeUndefined();
+    expect(await store.get('org_a', ancient.id)).toBeUndefined();
+    const found = await createArchiveReader(sink).query('org_a', {
+      from: '0050-01-01T00:00:00.000Z',
+      to: '0051-01-01T00:00:00.000Z',
+    });
+    expect(found.map((e) => e.id)).toEqual([ancient.id]);
+    const june = await createArchiveReader(sink).query('org_a', {
+      from: '0050-06-01T00:00:00.000Z',
+      to: '0050-07-01T00:00:00.000Z',
+    });
+    expect(june).toEqual([ancient]);
+  });
+
+  it('fault 11: archives, purges and reads back an org whose id is 256 characters with "/", ".." and unicode', async () => {
+    const orgId = `../${'ü/😀..'.repeat(40)}`.padEnd(256, 'x');
+    expect(orgId.length).toBe(256);
+    const old = [
+      entryAt(orgId, '2023-01-10T00:00:00.000Z'),
+      entryAt(orgId, '2023-01-20T00:00:00.000Z'),
+      entryAt(orgId, '2023-03-05T00:00:00.000Z'),
+    ];
+    const recent = entryAt(orgId, '2026-06-01T00:00:00.000Z');
+    await store.append([...old, recent]);
+    const report = await createRetention({ store, sink, now: () => NOW }).run();
+    const row = report.orgs.find((o) => o.orgId === orgId);
+    expect(row?.error).toBeUndefined();
+    expect(row).toMatchObject({ archived: 3, purged: 3 });
+    expect(await store.get(orgId, recent.id)).toEqual(recent);
+    expect(await store.get(orgId, (old[0] as ActivityEntry).id)).toBeUndefined();
+    expect(idsOf(await createArchiveReader(sink).query(orgId))).toEqual(idsOf(old));
+    // A safe, bounded folder name; another org never sees these entries.
+    for (const key of await sink.list(archivePrefix(orgId))) {
+      expect(key.split('/').every((segment) => segment.length <= 100)).toBe(true);
+    }
+    expect(await createArchiveReader(sink).query(orgId.slice(0, 255))).toEqual([]);
+  });
+
   it('schedules daily runs on an unref timer at the given UTC hour', async () => {
     vi.useFakeTimers({ now: NOW });
     try {
@@ -280,6 +378,120 @@ describe.each(stores)('createRetention on a %s', (_name, makeStore) => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('fault 11 — retention never purges what the archive cannot return', () => {
+  let dir: string;
+  let store: ActivityStore;
+  const orgA = seed.filter((e) => e.orgId === 'org_a');
+  const purgedA = olderThan('org_a', 730);
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'activity-retention-fault11-'));
+    store = createMemoryStore();
+    await store.append(orgA);
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fault 11: a write torn halfway (ENOSPC), then a good run: every purged entry reads back, the torn object is reported', async () => {
+    const folder = createFolderArchiveSink(dir);
+    let writes = 0;
+    // An object store that is not all-or-nothing: half the bytes land, then the disk is full.
+    const tearing: ArchiveSink = {
+      ...folder,
+      async write(key, data) {
+        if (++writes !== 2) return folder.write(key, data);
+        await folder.write(key, data.subarray(0, data.length >> 1));
+        throw enospc();
+      },
+    };
+    const first = await createRetention({ store, sink: tearing, now: () => NOW }).run();
+    expect(first.orgs[0]).toMatchObject({ purged: 0, error: expect.stringContaining('ENOSPC') });
+    const second = await createRetention({ store, sink: folder, now: () => NOW }).run();
+    expect(second.orgs[0]?.error).toBeUndefined();
+    expect(second.orgs[0]?.purged).toBe(purgedA.length);
+
+    const problems: ArchiveProblem[] = [];
+    const reader = createArchiveReader(folder, { onProblem: (p) => problems.push(p) });
+    expect(idsOf(await reader.query('org_a', {}, 100_000))).toEqual(idsOf(purgedA));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.reason).toMatch(/torn or corrupt/);
+    const read = await reader.read('org_a', {}, 100_000);
+    expect(read.entries).toHaveLength(purgedA.length);
+    expect(read.problems).toEqual(problems);
+  });
+
+  it('fault 11: reads a first-layout month file with a torn member between good ones, reporting the damage', async () => {
+    const [a, b, c] = [0, 1, 2].map((i) =>
+      [1, 2, 3].map((d) => entryAt('org.a', `2020-01-0${d}T0${i}:00:00.000Z`)),
+    ) as [ActivityEntry[], ActivityEntry[], ActivityEntry[]];
+    const torn = encodeArchive(b);
+    // What the first layout left after a torn append followed by a good one.
+    const file = Buffer.concat([encodeArchive(a), torn.subarray(0, torn.length - 9), encodeArchive(c)]);
+    await mkdir(join(dir, 'org%2Ea'), { recursive: true });
+    await writeFile(join(dir, 'org%2Ea', '2020-01.ndjson.gz'), file);
+    const reader = createArchiveReader(createFolderArchiveSink(dir));
+    // The query form returns the intact entries instead of throwing Z_DATA_ERROR for the whole org.
+    expect(idsOf(await reader.query('org.a'))).toEqual(idsOf([...a, ...c]));
+    const result = await reader.read('org.a', {
+      from: '2020-01-01T00:00:00.000Z',
+      to: '2020-02-01T00:00:00.000Z',
+    });
+    expect(idsOf(result.entries)).toEqual(idsOf([...a, ...c]));
+    expect(result.problems).toEqual([
+      { key: 'org%2Ea/2020-01.ndjson.gz', reason: expect.stringMatching(/torn or corrupt/) },
+    ]);
+  });
+
+  it('fault 11: a sink that loses bytes without an error is caught by the read-back: nothing purged', async () => {
+    const folder = createFolderArchiveSink(dir);
+    const lying: ArchiveSink = {
+      ...folder,
+      write: (key, data) => folder.write(key, data.subarray(0, data.length - 1)),
+    };
+    const report = await createRetention({ store, sink: lying, now: () => NOW }).run();
+    expect(report.orgs[0]).toMatchObject({ purged: 0, error: expect.stringMatching(/SHA-256/) });
+    expect(report.orgs[0]?.archived).toBe(0);
+    expect((await store.facets({ orgId: 'org_a' })).total).toBe(orgA.length);
+  });
+
+  it('fault 11: a sink whose listing misses an object purges nothing', async () => {
+    const folder = createFolderArchiveSink(dir);
+    const blind: ArchiveSink = { ...folder, list: async (prefix) => (await folder.list(prefix)).slice(1) };
+    const report = await createRetention({ store, sink: blind, now: () => NOW }).run();
+    expect(report.orgs[0]).toMatchObject({ purged: 0, error: expect.stringMatching(/not listed/) });
+    expect(report.orgs[0]?.archived).toBe(purgedA.length);
+    expect((await store.facets({ orgId: 'org_a' })).total).toBe(orgA.length);
+  });
+
+  it("fault 11: a sink that writes a new key per run under the month's prefix is visible to the reader", async () => {
+    // An object store without append, as docs/retention.md suggests: each write puts a new key under the
+    // month's prefix; `read` of the key written returns that object.
+    const objects = new Map<string, Uint8Array>();
+    const aliases = new Map<string, string>();
+    let n = 0;
+    const perRun: ArchiveSink = {
+      async write(key, data) {
+        const stored = `${key.replace(/\.ndjson\.gz$/, '')}/${String(++n).padStart(6, '0')}.ndjson.gz`;
+        objects.set(stored, data.slice());
+        aliases.set(key, stored);
+      },
+      async read(key) {
+        return objects.get(key) ?? objects.get(aliases.get(key) ?? '');
+      },
+      async list(prefix) {
+        return [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+      },
+    };
+    const report = await createRetention({ store, sink: perRun, now: () => NOW }).run();
+    expect(report.orgs[0]?.error).toBeUndefined();
+    expect(report.orgs[0]?.purged).toBe(purgedA.length);
+    expect(idsOf(await createArchiveReader(perRun).query('org_a', {}, 100_000))).toEqual(idsOf(purgedA));
   });
 });
 
