@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { ActivityError } from '../errors.js';
-import { formatInstant, isCanonicalInstant, parseInstant } from './isoDate.js';
 import { ACTIVITY_STATUSES, ACTIVITY_TYPES, ACTOR_KINDS, type ActivityEntry } from '../types.js';
+import { formatInstant, isCanonicalInstant, parseInstant } from './isoDate.js';
 
 /** Size and shape limits applied to every entry. */
 export interface ValidationLimits {
@@ -68,6 +68,41 @@ export function resolveLimits(limits?: Partial<ValidationLimits>): ValidationLim
   return merged;
 }
 
+/** Longest key an error's field path shows in full; longer ones are cut with a length note. */
+const MAX_KEY_IN_PATH = 64;
+/** Most keys an error's field path names; deeper ones are elided from the middle. */
+const MAX_KEYS_IN_PATH = 16;
+/** Longest text taken from input (a thrown error's message) into an error message. */
+const MAX_QUOTED_TEXT = 512;
+
+/**
+ * One path segment as errors show it: a key past 64 characters is cut, with an ellipsis and its
+ * length, so a 50 MB key costs an error 100 bytes, not 50 MB.
+ */
+export function boundKey(key: string | number): string {
+  const text = String(key);
+  return text.length <= MAX_KEY_IN_PATH ? text : `${text.slice(0, MAX_KEY_IN_PATH)}…(${text.length} chars)`;
+}
+
+/** Joins path segments under `root` with every segment bounded ({@link boundKey}) and at most 16 of them. */
+export function joinPath(root: string, keys: readonly (string | number)[]): string {
+  const parts: string[] = root === '' ? [] : [boundText(root, MAX_KEY_IN_PATH * MAX_KEYS_IN_PATH)];
+  const shown =
+    keys.length <= MAX_KEYS_IN_PATH
+      ? keys.map(boundKey)
+      : [
+          ...keys.slice(0, MAX_KEYS_IN_PATH / 2).map(boundKey),
+          `…(${keys.length - MAX_KEYS_IN_PATH} more)`,
+          ...keys.slice(-MAX_KEYS_IN_PATH / 2).map(boundKey),
+        ];
+  return [...parts, ...shown].join('.');
+}
+
+/** Text from input as an error message quotes it: at most `max` characters, with a length note past that. */
+export function boundText(text: string, max = MAX_QUOTED_TEXT): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…(${text.length} chars)`;
+}
+
 function label(path: string): string {
   return path === '' ? 'entry' : path;
 }
@@ -82,6 +117,40 @@ function tooLarge(path: string, reason: string): ActivityError {
   return new ActivityError('EVENT_TOO_LARGE', `${label(path)}: ${reason}`, {
     field: path === '' ? undefined : path,
   });
+}
+
+/**
+ * Entry fields that identify something: lookups, idempotency and links match them exactly, so they
+ * are refused rather than cleaned when they hold NUL or an unpaired surrogate (a cleaned id
+ * would be stored under another name than the one record() returned).
+ */
+const IDENTIFIER_PATHS = new Set([
+  'id',
+  'orgId',
+  'idempotencyKey',
+  'correlationId',
+  'parentId',
+  'retryOf',
+  'actor.id',
+  'entity.id',
+  'webhook.eventId',
+]);
+
+const IDENTIFIER_PARTS = [...IDENTIFIER_PATHS].map((path) => path.split('.'));
+
+const NOT_IN_IDENTIFIER =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: identifiers must not carry control characters.
+  /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * True when `value` could be a stored identifier: 1-256 characters, no control characters and no
+ * unpaired surrogates (PostgreSQL text cannot hold NUL). A server answers 404 for anything else
+ * instead of asking a store.
+ */
+export function isStorableId(value: unknown): value is string {
+  return (
+    typeof value === 'string' && value.length > 0 && value.length <= 256 && !NOT_IN_IDENTIFIER.test(value)
+  );
 }
 
 /**
@@ -105,9 +174,14 @@ function newWalk(limits: ValidationLimits, root: string): Walk {
 }
 
 function pathOf(walk: Walk): string {
-  let path = walk.root;
-  for (const key of walk.keys) path = path === '' ? String(key) : `${path}.${key}`;
-  return path;
+  return joinPath(walk.root, walk.keys);
+}
+
+/** True when the walk, from the entry's root, is at one of the {@link IDENTIFIER_PATHS}. */
+function atIdentifier(walk: Walk): boolean {
+  const { keys } = walk;
+  if (walk.root !== '' || keys.length === 0 || keys.length > 2) return false;
+  return IDENTIFIER_PATHS.has(keys.length === 1 ? String(keys[0]) : `${keys[0]}.${keys[1]}`);
 }
 
 function charge(walk: Walk, bytes: number): void {
@@ -126,7 +200,11 @@ function sanitizeString(walk: Walk, value: string, what: string): string {
   }
   // UTF-8 never takes fewer bytes than UTF-16 code units, so length + quotes is a safe lower bound.
   charge(walk, value.length + 3);
-  return NEEDS_CLEANING.test(value) ? cleanString(value) : value;
+  if (!NEEDS_CLEANING.test(value)) return value;
+  if (what === 'string' && atIdentifier(walk) && NOT_IN_IDENTIFIER.test(value)) {
+    throw invalid(pathOf(walk), 'must not contain NUL, control characters or unpaired surrogates');
+  }
+  return cleanString(value);
 }
 
 function isBinary(value: object): boolean {
@@ -305,7 +383,7 @@ export function checkDiffSize(value: unknown, limits: ValidationLimits, path: st
   const keys: (string | number)[] = [];
   const open = new Set<object>();
   let budget = 0;
-  const where = (): string => [path, ...keys].join('.');
+  const where = (): string => joinPath(path, keys);
   const charge = (bytes: number): void => {
     budget += bytes;
     if (budget > limits.maxBytes) {
@@ -365,7 +443,7 @@ function asActivityError(error: unknown, path: string): ActivityError {
   if (error instanceof RangeError) return tooLarge(path, 'nested too deeply to process');
   let reason = 'could not be read';
   try {
-    if (error instanceof Error) reason = `could not be read: ${error.message}`;
+    if (error instanceof Error) reason = `could not be read: ${boundText(String(error.message))}`;
   } catch {
     // A hostile error object: keep the generic reason.
   }
@@ -680,7 +758,9 @@ export function prepareEntry(
     if (bytes > limits.maxBytes) {
       throw new ActivityError(
         'EVENT_TOO_LARGE',
-        `entry: ${bytes} bytes when serialized, the limit is ${limits.maxBytes}`,
+        `entry: ${bytes} bytes when serialized, the limit is ${limits.maxBytes}; ${field} is the largest field`,
+        { field },
+      const field = largestField(entry);
       );
     }
     return { id: entry.id, entry, json, bytes };
@@ -692,11 +772,33 @@ export function prepareEntry(
 /** State of one {@link isPlainJson} check. */
 interface Check {
   limits: ValidationLimits;
+/** The top-level field of a validated entry with the longest JSON: the one to shrink when it is too large. */
+function largestField(entry: ActivityEntry): string {
+  let largest = 'entry';
+  let size = -1;
+  for (const [key, value] of Object.entries(entry)) {
+    const length = JSON.stringify(value)?.length ?? 0;
+    if (length > size) {
+      largest = key;
+      size = length;
+    }
+  }
+  return largest;
+}
+
   open: object[];
   budget: number;
 }
 
 /**
+  /** Longest string or key accepted: `maxStringLength`, or more where the exact path decides later. */
+  maxString: number;
+  /** Accept valid Date objects (JSON.stringify and the exact walk both store their ISO form). */
+  dates: boolean;
+}
+
+function newCheck(limits: ValidationLimits): Check {
+  return { limits, open: [], budget: 0, maxString: limits.maxStringLength, dates: false };
  * True when `value` is plain JSON that the exact walk would copy unchanged: only plain objects, arrays
  * and JSON primitives, within every limit, no keys to drop. Reads without copying; anything else
  * (including input the exact path rejects) answers false. Strings needing cleaning are the caller's
@@ -705,7 +807,7 @@ interface Check {
 function isPlainJson(check: Check, value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
-      if (value.length > check.limits.maxStringLength) return false;
+      if (value.length > check.maxString) return false;
       check.budget += value.length + 3;
       return check.budget <= check.limits.maxBytes;
     case 'number':
@@ -726,7 +828,11 @@ function isPlainJson(check: Check, value: unknown, depth: number): boolean {
     return true;
   }
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return false;
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
+    if (!check.dates || proto !== Date.prototype || Reflect.ownKeys(value).length > 0) return false;
+    check.budget += 26;
+    return !Number.isNaN((value as Date).getTime());
+  }
   const { limits, open } = check;
   if (depth >= limits.maxDepth || open.includes(value)) return false;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
@@ -737,11 +843,13 @@ function isPlainJson(check: Check, value: unknown, depth: number): boolean {
     check.budget += 2 + length;
     for (let i = 0; i < length; i++) if (!isPlainJson(check, value[i], depth + 1)) return false;
   } else {
+    // Each item, a hole included, takes at least a byte: a sparse array is refused before its holes are walked.
     const names = Object.keys(value);
+    if (check.budget > limits.maxBytes) return false;
     if (names.length > limits.maxKeys) return false;
     check.budget += 2;
     for (const key of names) {
-      if (DANGEROUS_KEYS.has(key) || key.length > limits.maxStringLength) return false;
+      if (DANGEROUS_KEYS.has(key) || key.length > check.maxString) return false;
       check.budget += key.length + 3;
       if (!isPlainJson(check, (value as Record<string, unknown>)[key], depth + 1)) return false;
     }
@@ -753,6 +861,33 @@ function isPlainJson(check: Check, value: unknown, depth: number): boolean {
 /**
  * The recorder's fast path for the common case: the candidate is checked in place instead of copied,
  * parsed with the non-strict schema, handed to `rewrite` (redaction, in place) and serialised once.
+/**
+ * record()'s bounded check before it snapshots a candidate with `JSON.stringify`: true when the
+ * candidate is plain JSON within every limit (so the snapshot costs at most about `maxBytes` and
+ * means what the exact walk would make of it) and no identifier field holds a character it would
+ * refuse. False for anything else, including Map, Set, binary data, Dates, sparse or huge arrays,
+ * cycles and input that throws: the caller then validates it in full with {@link prepareEntry},
+ * which names the field. Never throws.
+ */
+export function isSnapshotSafe(candidate: Record<string, unknown>, limits: ValidationLimits): boolean {
+  try {
+    // Strings past maxStringLength stay deferred (the writer refuses them); past maxBytes they could
+    // not be snapshotted in bounded time.
+    const check: Check = { ...newCheck(limits), maxString: limits.maxBytes, dates: true };
+    if (!isPlainJson(check, candidate, 0)) return false;
+    for (const [outer, inner] of IDENTIFIER_PARTS) {
+      const value =
+        inner === undefined
+          ? candidate[outer as string]
+          : (candidate[outer as string] as Fields | undefined)?.[inner];
+      if (typeof value === 'string' && NOT_IN_IDENTIFIER.test(value)) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
  * Returns exactly what {@link prepareEntry} would, or undefined when it cannot be sure (any special
  * value, limit or error): the caller then runs `prepareEntry`, which decides and reports.
  * The candidate must be private to the caller (it is read several times, and rewritten) and hold no
@@ -764,7 +899,7 @@ export function prepareEntryFast(
   rewrite: (entry: ActivityEntry) => ActivityEntry,
 ): PreparedEntry | undefined {
   try {
-    if (!isPlainJson({ limits, open: [], budget: 0 }, candidate, 0)) return undefined;
+    if (!isPlainJson(newCheck(limits), candidate, 0)) return undefined;
     return parseFast(candidate, limits, rewrite);
   } catch {
     return undefined;
@@ -950,7 +1085,7 @@ export function prepareSnapshot(
 ): PreparedEntry | undefined {
   try {
     const candidate = JSON.parse(json) as Record<string, unknown>;
-    if (!isPlainJson({ limits, open: [], budget: 0 }, candidate, 0)) return undefined;
+    if (!isPlainJson(newCheck(limits), candidate, 0)) return undefined;
     if (!matchesEntryShape(candidate)) {
       // Unknown keys or another key order: zod's copy, serialised again.
       return parseFast(candidate, limits, (entry) => {
@@ -982,8 +1117,8 @@ function validateResolved(candidate: unknown, resolved: ValidationLimits): Activ
   const parsed = strictEntrySchema.safeParse(clean);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue === undefined ? undefined : issue.path.map(String).join('.');
-    const reason = issue === undefined ? 'is invalid' : describeIssue(issue);
+    const field = issue === undefined ? undefined : joinPath('', issue.path.map(String));
+    const reason = issue === undefined ? 'is invalid' : boundText(describeIssue(issue));
     throw new ActivityError('INVALID_EVENT', `${field || 'entry'}: ${reason}`, { field: field || undefined });
   }
   return parsed.data as ActivityEntry;
