@@ -250,7 +250,7 @@ describe.each(stores)('createExporter on a %s', (_name, makeStore) => {
     expect(files.some((f) => f.endsWith('.csv.gz') && !f.includes(exportId))).toBe(true);
 
     const token = new URL(notice.url).searchParams.get('token') ?? '';
-    const opened = await exporter.open(viewerA, token);
+    const opened = await exporter.open(viewerA, token, exportId);
     expect(opened?.filename).toMatch(/^activity-export-2026-01-15-[0-9a-f]{8}\.csv$/);
     const fileCsv = await readText(opened?.stream as ReadableStream<Uint8Array>);
     expect(fileCsv).toBe(await readText(exporter.stream(viewerA, filter)));
@@ -265,9 +265,9 @@ describe.each(stores)('createExporter on a %s', (_name, makeStore) => {
     expect(audits[0]?.metadata).toMatchObject({ rows: total, exportId });
 
     // Everything wrong gets nothing.
-    expect(await exporter.open(viewerB, token)).toBeUndefined();
+    expect(await exporter.open(viewerB, token, exportId)).toBeUndefined();
     expect(await exporter.status(viewerB, exportId)).toBeUndefined();
-    expect(await exporter.open({ ...viewerA, permissions: ['read'] }, token)).toBeUndefined();
+    expect(await exporter.open({ ...viewerA, permissions: ['read'] }, token, exportId)).toBeUndefined();
     const [id, expires, sig] = token.split('.') as [string, string, string];
     const flipped = `${sig.slice(0, 5)}${sig[5] === 'A' ? 'B' : 'A'}${sig.slice(6)}`;
     for (const bad of [
@@ -278,10 +278,10 @@ describe.each(stores)('createExporter on a %s', (_name, makeStore) => {
       `${token}x`,
       '',
     ]) {
-      expect(await exporter.open(viewerA, bad)).toBeUndefined();
+      expect(await exporter.open(viewerA, bad, exportId)).toBeUndefined();
     }
     clock = new Date(NOW.getTime() + 86_400_000 + 1);
-    expect(await exporter.open(viewerA, token)).toBeUndefined();
+    expect(await exporter.open(viewerA, token, exportId)).toBeUndefined();
     expect((await exporter.status(viewerA, exportId))?.url).toBeUndefined();
   });
 

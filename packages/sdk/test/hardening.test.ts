@@ -443,7 +443,7 @@ describe('export files', () => {
     const token = new URL(status?.url ?? '').searchParams.get('token') ?? '';
     // Past the link lifetime and the minute between automatic sweeps.
     clock = new Date(NOW.getTime() + 61_000);
-    expect(await exporter.open(viewer, token)).toBeUndefined();
+    expect(await exporter.open(viewer, token, exportId)).toBeUndefined();
     await vi.waitFor(async () => expect(await readdir(exportsDir)).toEqual([]));
   });
 
@@ -470,7 +470,7 @@ describe('export files', () => {
     );
     const exporter = createExporter({ store, activity, secret: SECRET, dir: exportsDir, now: () => clock });
     const token = signExportToken({ exportId, orgId: 'org_a', expiresAt }, SECRET);
-    expect(await exporter.open(viewer, token)).toBeUndefined();
+    expect(await exporter.open(viewer, token, exportId)).toBeUndefined();
     expect(await exporter.status(viewer, exportId)).toBeUndefined();
     // Nor does a sweep delete what such a manifest names.
     clock = new Date(expiresAt + 120_000);

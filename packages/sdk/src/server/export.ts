@@ -66,10 +66,14 @@ export interface Exporter {
   ): Promise<{ exportId: string; jobId: string }>;
   /** State of one export of the viewer's org, or undefined. */
   status(viewer: Viewer, exportId: string): Promise<ExportStatus | undefined>;
-  /** The finished file for a valid token of the viewer's org, or undefined for anything wrong. */
+  /**
+   * The finished file of export `exportId` for a valid token of the viewer's org naming that export, or
+   * undefined for anything wrong (nothing is recorded then). Recorded as `activity.export_downloaded`.
+   */
   open(
     viewer: Viewer,
     token: string,
+    exportId: string,
   ): Promise<{ filename: string; stream: ReadableStream<Uint8Array> } | undefined>;
   /**
    * Deletes the files and manifests of exports past their expiry (and of failed or abandoned ones older
@@ -519,11 +523,12 @@ export function createExporter(opts: ExporterOptions): Exporter {
       };
     },
 
-    async open(viewer, token) {
+    async open(viewer, token, exportId) {
       if (!viewer?.orgId || !viewer.permissions?.includes('export')) return undefined;
       const claims = verifyExportToken(token, viewer.orgId, secret, now());
       autoSweep();
-      if (!claims) return undefined;
+      // The link names the export twice (path and token): a token serves only the export it was signed for.
+      if (!claims || claims.exportId !== exportId) return undefined;
       const m = await readManifest(claims.exportId);
       if (!m || m.orgId !== viewer.orgId || m.status !== 'SUCCESS' || m.expiresAt === undefined)
         return undefined;

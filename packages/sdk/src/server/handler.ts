@@ -7,6 +7,7 @@ import { type CatalogLabels, catalogLabels } from '../core/catalog.js';
 import { ActivityError } from '../errors.js';
 import { parseFilter, type ResolvedFilter, resolveFilter } from '../filters.js';
 import type { ActivityFilter, ActivityStore, Viewer, ViewerPermission } from '../types.js';
+import { type CrossSiteGuard, checkCrossSite, REQUEST_MARKER_HEADER } from './crossSite.js';
 import { createExporter, type Exporter, type ExportNotice } from './export.js';
 import { planHistogram } from './histogramPlan.js';
 import {
@@ -99,8 +100,9 @@ export interface ActivityHandlerOptions {
    */
   publicBaseUrl?: string | undefined;
   /**
-   * Other origins allowed to make state-changing requests (POST, `GET /export.csv`) with the viewer's
-   * cookies, e.g. a separate front-end origin. The request's own origin and `publicBaseUrl`'s are always allowed.
+   * Other origins allowed to make state-changing or recorded requests (POST, `GET /export.csv`,
+   * `GET /exports/:id/download`) with the viewer's cookies, e.g. a separate front-end origin. The
+   * request's own origin and `publicBaseUrl`'s are always allowed.
    * @example ['https://admin.example.com']
    */
   allowedOrigins?: readonly string[] | undefined;
@@ -108,8 +110,7 @@ export interface ActivityHandlerOptions {
   now?: (() => Date) | undefined;
 }
 
-/** Header the query client sends on `GET /export.csv`; a page on another site cannot add it without CORS. */
-export const REQUEST_MARKER_HEADER = 'x-activity-request';
+export { REQUEST_MARKER_HEADER };
 
 /** The handler: a fetch-standard function, plus lifecycle for background retries. */
 export interface ActivityHandler {
@@ -142,7 +143,18 @@ interface Route {
   path: string[];
   /** Needed permission; `null` for the public health probe. */
   permission: ViewerPermission | null;
+  /**
+   * `refuse`: HEAD answers 405, because the GET records an audit entry or holds a live connection.
+   * Otherwise HEAD answers the GET's status and headers without a body.
+   */
+  head?: 'refuse';
   run: RouteFn;
+}
+
+/** A HEAD answer: the GET's status and headers, its body released unread. */
+function headersOnly(response: Response): Response {
+  void response.body?.cancel().catch(() => undefined);
+  return new Response(null, { status: response.status, headers: response.headers });
 }
 
 /** Reads a positive-integer option, or fails at construction naming it. */
@@ -241,6 +253,9 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
     const filter: ActivityFilter = parseFilter(ctx.params);
     return resolveFilter(filter, now(), options.retainedSince?.(ctx.viewer.orgId));
   };
+  /** Refuses a GET with effects that another site may have caused (POSTs are checked before auth). */
+  const guard = (ctx: Ctx, kind: CrossSiteGuard) =>
+    checkCrossSite(ctx.request, ctx.url, trustedOrigins, kind);
   const requireExporter = (): Exporter => {
     if (!exporter)
       throw new ActivityError('NOT_FOUND', 'export is not enabled on this server', { status: 404 });
@@ -335,19 +350,12 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       method: 'GET',
       path: ['export.csv'],
       permission: 'export',
+      head: 'refuse',
       async run(ctx) {
         const ex = requireExporter();
-        // A GET must not be triggerable by a link or a form on another site (a Lax cookie rides along
-        // on top-level navigations): require the client's marker header, or a browser's word that the
-        // request came from this origin or from the user (address bar, bookmark).
-        const site = ctx.request.headers.get('sec-fetch-site');
-        if (!ctx.request.headers.has(REQUEST_MARKER_HEADER) && site !== 'same-origin' && site !== 'none') {
-          throw new ActivityError(
-            'FORBIDDEN',
-            `send the "${REQUEST_MARKER_HEADER}: 1" header (the query client does) to export`,
-            { status: 403, field: REQUEST_MARKER_HEADER },
-          );
-        }
+        // A link or a form on another site must not start a recorded export (a Lax cookie rides along on
+        // top-level navigations): the client's marker header, or the browser's word that it is this origin's.
+        guard(ctx, 'export');
         const filter = filterOf(ctx);
         const count = await ex.count(ctx.viewer, filter);
         if (count > ex.asyncThreshold) {
@@ -391,11 +399,16 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       method: 'GET',
       path: ['exports', ':id', 'download'],
       permission: 'export',
+      head: 'refuse',
       async run(ctx) {
+        const ex = requireExporter();
+        // Recorded as a download, so another site must not cause it; the emailed link still opens.
+        guard(ctx, 'navigation');
         const token = ctx.params.get('token');
         if (!token) throw new ActivityError('INVALID_FILTER', 'token: required', { field: 'token' });
-        const file = await requireExporter().open(ctx.viewer, token);
-        // Same answer for a forged, expired or other-org token: nothing to learn by probing.
+        // The token must be for the export the path names: nothing is served or recorded otherwise.
+        const file = await ex.open(ctx.viewer, token, ctx.id);
+        // Same answer for a forged, expired, other-org or other-export token: nothing to learn by probing.
         if (!file)
           throw new ActivityError('NOT_FOUND', 'no such export, or the link has expired', { status: 404 });
         return csvResponse(file.filename, file.stream);
@@ -405,6 +418,8 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       method: 'GET',
       path: ['tail'],
       permission: 'read',
+      // A HEAD would take a connection slot and poll the store for a body no one reads.
+      head: 'refuse',
       async run(ctx) {
         const filter = filterOf(ctx);
         const orgId = ctx.viewer.orgId;
@@ -517,18 +532,26 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
     return undefined;
   }
 
+  /** HEAD answers headers only, errors included; a no-route 404 stays itself so adapters fall through. */
   async function handle(request: Request): Promise<Response> {
+    const response = await dispatch(request);
+    return request.method === 'HEAD' && !isNoRoute(response) ? headersOnly(response) : response;
+  }
+
+  async function dispatch(request: Request): Promise<Response> {
     try {
       const url = new URL(request.url);
       const located = locate(url.pathname);
       if (!located) return noRoute();
       const { route, id, mount } = located;
-      const method = request.method === 'HEAD' ? 'GET' : request.method;
+      const head = request.method === 'HEAD';
+      const method = head ? 'GET' : request.method;
       if (method !== route.method) {
         const allowed = routes.filter((r) => r.path.join('/') === route.path.join('/')).map((r) => r.method);
         return methodNotAllowed(allowed.join(', '));
       }
-      if (method === 'POST' || route.path[0] === 'export.csv') checkOrigin(request, url);
+      if (head && route.head === 'refuse') return methodNotAllowed(route.method);
+      if (method === 'POST') checkCrossSite(request, url, trustedOrigins, 'state-change');
       let viewer: Viewer = { orgId: '', userId: '', permissions: [] };
       if (route.permission !== null) {
         const authorized = await options.authorize(request);
@@ -549,37 +572,6 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
         return errorResponse(error, { retriggerUrl: error.retriggerUrl });
       }
       return errorResponse(error);
-    }
-  }
-
-  /**
-   * Refuses state-changing requests a browser made on behalf of another site (or a sibling subdomain),
-   * so cookie-based auth cannot be ridden. Non-browser clients send neither header and pass.
-   */
-  function checkOrigin(request: Request, url: URL): void {
-    const origin = request.headers.get('origin');
-    if (origin !== null && trustedOrigins.has(origin)) return;
-    const site = request.headers.get('sec-fetch-site');
-    // The browser's own word, which no page can forge. It outranks the Origin comparison below, which a
-    // TLS-terminating proxy can upset (the handler sees http://, the browser sends https://).
-    if (site === 'same-origin' || site === 'none') return;
-    if (site !== null) {
-      throw new ActivityError(
-        'FORBIDDEN',
-        `${site} requests are refused; list the origin in allowedOrigins`,
-        {
-          status: 403,
-          field: 'Sec-Fetch-Site',
-        },
-      );
-    }
-    // Browsers without Fetch Metadata (older Safari) still send Origin on POST.
-    if (origin !== null && origin !== url.origin) {
-      throw new ActivityError(
-        'FORBIDDEN',
-        `requests from origin ${origin} are refused; list it in allowedOrigins (or set publicBaseUrl behind a proxy)`,
-        { status: 403, field: 'Origin' },
-      );
     }
   }
 
