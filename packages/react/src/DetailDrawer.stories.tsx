@@ -1,6 +1,7 @@
-import { activityScenarios } from '@activity/sdk/testing/msw';
+import type { ActivityEntry } from '@activity/sdk/client';
+import { activityScenarios, createActivityMswHandlers, DEMO_RETRY } from '@activity/sdk/testing/msw';
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { api, withActivity } from '../../../.storybook/storyKit.js';
+import { api, STORY_API, withActivity } from '../../../.storybook/storyKit.js';
 import { DetailDrawer, DiffTable } from './DetailDrawer.js';
 
 const failed = activityScenarios.failedJob();
@@ -29,6 +30,77 @@ export const RetryableFailedJob: Story = {
 export const InProgressJob: Story = {
   args: { defaultEntryId: running.focus!.id },
   parameters: { msw: running.handlers },
+};
+
+/**
+ * The failed scenario's payment run, as the sweeper leaves a run whose process died (crash, deploy,
+ * SIGKILL): FAILED with an ABANDONED error, `heartbeatAt` the last time it was seen alive.
+ */
+function abandonedRun(minutesSinceHeartbeat: number) {
+  const scenario = activityScenarios.failedJob();
+  const run = scenario.focus!;
+  const heartbeatAt = new Date(Date.now() - minutesSinceHeartbeat * 60_000).toISOString();
+  const focus: ActivityEntry = {
+    ...run,
+    summary: 'Charging club members for Fall 2025 Whites',
+    progress: { processed: 211, total: 640 },
+    metadata: { processed: 211, total: 640 },
+    heartbeatAt,
+    // Closed by the sweeper: no wall time of its own to show.
+    durationMs: undefined,
+    error: {
+      name: 'JobAbandoned',
+      code: 'ABANDONED',
+      message: `No heartbeat since ${heartbeatAt}: the process running this job stopped (crash, deploy or kill) before it finished.`,
+    },
+  };
+  const entries = [...scenario.entries.filter((e) => e.id !== run.id), focus];
+  return { focus, handlers: createActivityMswHandlers({ baseUrl: STORY_API, entries, retry: DEMO_RETRY }) };
+}
+
+/** A running job whose heartbeat is `secondsAgo` old, with a lease of `leaseSeconds` from that heartbeat. */
+function heartbeatRun(secondsAgo: number, leaseSeconds: number) {
+  const scenario = activityScenarios.inProgressJob();
+  const run = scenario.focus!;
+  const beat = Date.now() - secondsAgo * 1000;
+  const focus: ActivityEntry = {
+    ...run,
+    heartbeatAt: new Date(beat).toISOString(),
+    leaseExpiresAt: new Date(beat + leaseSeconds * 1000).toISOString(),
+  };
+  const entries = [...scenario.entries.filter((e) => e.id !== run.id), focus];
+  return { focus, handlers: createActivityMswHandlers({ baseUrl: STORY_API, entries }) };
+}
+
+const abandoned = abandonedRun(6);
+
+/** A payment run whose process died mid-run: "Abandoned — last seen alive …", no stack trace, and Retry. */
+export const AbandonedJob: Story = {
+  args: { defaultEntryId: abandoned.focus.id },
+  parameters: { msw: abandoned.handlers },
+};
+
+/** Abandoned, in the dark theme. */
+export const AbandonedJobDark: Story = {
+  args: { defaultEntryId: abandoned.focus.id },
+  parameters: { msw: abandoned.handlers },
+  globals: { theme: 'dark' },
+};
+
+const alive = heartbeatRun(8, 60);
+
+/** A running job with its last heartbeat, ticking every second. */
+export const InProgressWithHeartbeat: Story = {
+  args: { defaultEntryId: alive.focus.id },
+  parameters: { msw: alive.handlers },
+};
+
+const overdue = heartbeatRun(100, 60);
+
+/** A running job whose lease passed without a heartbeat: the sweeper will close it as abandoned. */
+export const HeartbeatOverdue: Story = {
+  args: { defaultEntryId: overdue.focus.id },
+  parameters: { msw: overdue.handlers },
 };
 
 /** A Stripe webhook: request and response headers and pretty-printed bodies. */

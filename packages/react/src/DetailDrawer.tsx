@@ -27,8 +27,9 @@ import {
 } from './format.js';
 import { useActivityEntry, useActivityList, useRetryEntry } from './hooks.js';
 import { Icons } from './icons.js';
-import { safeHref } from './safeHref.js';
+import { isAbandoned, type JobLease, lastSeenAlive, leaseOverdue } from './jobLiveness.js';
 import { cx, StatusBadge } from './StatusBadge.js';
+import { safeHref } from './safeHref.js';
 import type { ActivityLabels, EntityHref } from './types.js';
 import { progressPercent } from './useLogRows.js';
 
@@ -227,9 +228,10 @@ function EntryDetail({
           <p className="activity-muted">
             {strings.progressLabel(entry.progress?.processed ?? 0, entry.progress?.total)}
           </p>
+          <Heartbeat entry={entry} />
         </div>
       )}
-      {entry.error && <ErrorSection entry={entry} />}
+      {isAbandoned(entry) ? <AbandonedNotice entry={entry} /> : entry.error && <ErrorSection entry={entry} />}
       {entry.changes && entry.changes.length > 0 && (
         <Section title={strings.changes}>
           <DiffTable changes={entry.changes} />
@@ -351,6 +353,62 @@ function ErrorSection({ entry }: { entry: ActivityEntry }): ReactNode {
         <CopyButton text={text} label={strings.copyStack} />
       </div>
     </Section>
+  );
+}
+
+/** A run the sweeper closed because its process stopped: when it was last seen alive, in plain words. */
+function AbandonedNotice({ entry }: { entry: ActivityEntry & JobLease }): ReactNode {
+  const { strings, locale, timeZone } = useActivityContext();
+  const now = useNow();
+  const error = entry.error;
+  const seen = lastSeenAlive(entry);
+  const text = error ? `${error.name} [${error.code}]: ${error.message}` : strings.abandoned;
+  return (
+    <Section title={strings.error}>
+      <div className="activity-error-box activity-abandoned" data-state="abandoned">
+        <p className="activity-error-message">
+          <strong>{strings.abandoned}</strong>
+          {' — '}
+          {seen ? (
+            <time dateTime={seen}>
+              {strings.lastSeenAlive(
+                formatRelative(seen, now, locale),
+                formatExact(seen, { locale, timeZone }),
+              )}
+            </time>
+          ) : (
+            strings.lastSeenAliveUnknown
+          )}
+        </p>
+        <p className="activity-abandoned-hint">{strings.abandonedHint}</p>
+        {entry.progress && (
+          <p className="activity-abandoned-progress">
+            {strings.progressLabel(entry.progress.processed, entry.progress.total)}
+          </p>
+        )}
+        <div className="activity-id-row">
+          {error?.code && <code className="activity-code-inline">{error.code}</code>}
+          <CopyButton text={text} label={strings.copyStack} />
+        </div>
+      </div>
+    </Section>
+  );
+}
+
+/** "Last heartbeat 12 seconds ago" under a running job, on a clock that ticks every second. */
+function Heartbeat({ entry }: { entry: ActivityEntry & JobLease }): ReactNode {
+  const { strings, locale, timeZone } = useActivityContext();
+  const now = useNow(1000);
+  const seen = lastSeenAlive(entry);
+  if (!seen) return null;
+  const overdue = leaseOverdue(entry, now.getTime());
+  return (
+    <div className="activity-heartbeat" data-state={overdue ? 'overdue' : 'alive'}>
+      <time dateTime={seen} title={formatExact(seen, { locale, timeZone })}>
+        {strings.lastHeartbeat(formatRelative(seen, now, locale))}
+      </time>
+      {overdue && <p className="activity-heartbeat-overdue">{strings.heartbeatOverdue}</p>}
+    </div>
   );
 }
 

@@ -64,6 +64,18 @@ export interface ActivityStrings {
   metadata: string;
   error: string;
   stackTrace: string;
+  /** Heading of a run the sweeper finalised because its process stopped before it finished. */
+  abandoned: string;
+  /** After "Abandoned — ": when the run was last seen alive, relative and exact. */
+  lastSeenAlive: (relative: string, exact: string) => string;
+  /** When an abandoned run does not say when it was last seen alive. */
+  lastSeenAliveUnknown: string;
+  /** What happened to an abandoned run, in plain words. */
+  abandonedHint: string;
+  /** Under a running job's progress: "Last heartbeat 12 seconds ago". */
+  lastHeartbeat: (relative: string) => string;
+  /** A running job whose lease passed without a heartbeat. */
+  heartbeatOverdue: string;
   copy: string;
   copied: string;
   copyStack: string;
@@ -183,6 +195,14 @@ export const DEFAULT_STRINGS: ActivityStrings = {
   metadata: 'Metadata',
   error: 'Error',
   stackTrace: 'Stack trace',
+  abandoned: 'Abandoned',
+  lastSeenAlive: (relative, exact) => `last seen alive ${relative} (${exact})`,
+  lastSeenAliveUnknown: 'no heartbeat was recorded',
+  abandonedHint:
+    'The process running this job stopped (crash, deploy or kill) before it finished, so the run was closed as failed. Work it did before that may have been kept.',
+  lastHeartbeat: (relative) => `Last heartbeat ${relative}`,
+  heartbeatOverdue:
+    'No heartbeat within its lease: the process may have stopped. If it does not report back, the run will be closed as abandoned.',
   copy: 'Copy',
   copied: 'Copied',
   copyStack: 'Copy error and stack trace',

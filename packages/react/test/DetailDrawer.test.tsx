@@ -2,9 +2,9 @@ import { createMemoryStore } from '@activity/sdk/testing';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { ActivityLog, DetailDrawer } from '../src/index.js';
+import { ActivityLog, DetailDrawer, formatExact } from '../src/index.js';
 import { expectNoAxeViolations } from './axe.js';
-import { specEntries } from './fixtures.js';
+import { entry, specEntries } from './fixtures.js';
 import { installServer, renderWithProvider, useApi } from './server.js';
 
 installServer();
@@ -193,6 +193,135 @@ describe('<DetailDrawer/>', () => {
     const items = within(timeline).getAllByRole('listitem');
     expect(items.map((i) => i.textContent?.includes('this entry'))).toEqual([true, false]);
     expect(items[1]?.textContent).toContain('Product stock adjusted · Rosé 2024');
+    await expectNoAxeViolations(document.body);
+  });
+
+  it('fault 6: never renders a script link hidden behind Unicode whitespace (entity and re-trigger links)', async () => {
+    const { failedJob } = specEntries();
+    const hostile = {
+      ...failedJob,
+      action: 'ONE_TIME_SYNC',
+      retriggerUrl: '\u3000data:text/html,<script>alert(1)</script>',
+    };
+    const { client } = useApi([hostile]);
+    renderWithProvider(
+      <DetailDrawer defaultEntryId={hostile.id} entityHref={() => '\u00a0javascript:alert(1)'} />,
+      { client },
+    );
+    const dialog = await screen.findByRole('dialog');
+    const links = await within(dialog).findAllByRole('link');
+    expect(links).toHaveLength(2);
+    for (const link of links as HTMLAnchorElement[]) {
+      // What a click would open: the old code trimmed the value into `javascript:` / `data:`.
+      expect(link.protocol).toBe('http:');
+      expect(link.origin).toBe(window.location.origin);
+      expect(link.getAttribute('href')).toMatch(/^\.\/%E3%80%80data:|^\.\/%C2%A0javascript:/);
+    }
+  });
+
+  it('fault 5: shows an abandoned run plainly, with when it was last seen alive, and offers Retry', async () => {
+    const seen = new Date(Date.now() - 4 * 60_000).toISOString();
+    const abandoned = entry(10, {
+      type: 'BACKGROUND_JOB',
+      status: 'FAILED',
+      actor: { kind: 'system', id: 'system', name: 'system' },
+      action: 'SYNC_SQUARE_STOCK',
+      entity: undefined,
+      progress: { processed: 40, total: 120 },
+      heartbeatAt: seen,
+      error: {
+        name: 'JobAbandoned',
+        code: 'ABANDONED',
+        message: `No heartbeat since ${seen}: the process running this job stopped (crash, deploy or kill) before it finished.`,
+      },
+    });
+    let ran = 0;
+    const { client } = useApi([abandoned], {
+      store: createMemoryStore(),
+      retry: {
+        jobs: {
+          async SYNC_SQUARE_STOCK() {
+            ran++;
+          },
+        },
+      },
+    });
+    renderWithProvider(<DetailDrawer defaultEntryId={abandoned.id} />, { client, timeZone: 'UTC' });
+    const dialog = await screen.findByRole('dialog');
+    const error = await within(dialog).findByRole('region', { name: 'Error' });
+    expect(error.querySelector('.activity-error-message')?.textContent).toBe(
+      `Abandoned — last seen alive 4 minutes ago (${formatExact(seen, { timeZone: 'UTC' })})`,
+    );
+    expect(error.querySelector('time')?.getAttribute('dateTime')).toBe(seen);
+    expect(error.textContent).toContain('stopped (crash, deploy or kill) before it finished');
+    // Not a generic error box with a stack trace.
+    expect(within(dialog).queryByText('Stack trace')).toBeNull();
+    expect(error.textContent).not.toContain('JobAbandoned');
+    const user = userEvent.setup();
+    const write = vi.spyOn(navigator.clipboard, 'writeText');
+    await user.click(within(error).getByRole('button', { name: 'Copy error and stack trace' }));
+    expect(write).toHaveBeenCalledWith(`JobAbandoned [ABANDONED]: ${abandoned.error?.message}`);
+    await user.click(await within(dialog).findByRole('button', { name: 'Retry' }));
+    await within(dialog).findByText('Retry started as a new run.');
+    expect(ran).toBe(1);
+    await expectNoAxeViolations(document.body);
+  });
+
+  it('fault 5: says so when an abandoned run has no heartbeat time', async () => {
+    const abandoned = entry(10, {
+      type: 'BACKGROUND_JOB',
+      status: 'FAILED',
+      action: 'LEGACY_JOB',
+      entity: undefined,
+      error: { name: 'JobAbandoned', code: 'ABANDONED', message: 'No heartbeat.' },
+    });
+    const { client } = useApi([abandoned]);
+    renderWithProvider(<DetailDrawer defaultEntryId={abandoned.id} />, { client });
+    const dialog = await screen.findByRole('dialog');
+    const error = await within(dialog).findByRole('region', { name: 'Error' });
+    expect(error.querySelector('.activity-error-message')?.textContent).toBe(
+      'Abandoned — no heartbeat was recorded',
+    );
+    expect(within(dialog).queryByRole('button', { name: 'Retry' })).toBeNull();
+  });
+
+  it("fault 5: shows a running job's last heartbeat, ticking, and warns once its lease has passed", async () => {
+    const now = Date.now();
+    const alive = entry(3, {
+      type: 'BACKGROUND_JOB',
+      status: 'IN_PROGRESS',
+      action: 'IMPORT_CONTACTS',
+      entity: undefined,
+      progress: { processed: 25, total: 100 },
+      heartbeatAt: new Date(now - 12_000).toISOString(),
+      leaseExpiresAt: new Date(now + 60_000).toISOString(),
+    });
+    const stale = entry(30, {
+      ...alive,
+      id: '01900000-0000-7000-8000-00000000beef',
+      action: 'EXPORT_ORDERS',
+      heartbeatAt: new Date(now - 5 * 60_000).toISOString(),
+      leaseExpiresAt: new Date(now - 3 * 60_000).toISOString(),
+    });
+    const { client } = useApi([alive, stale]);
+    const view = renderWithProvider(<DetailDrawer defaultEntryId={alive.id} />, { client });
+    const dialog = await screen.findByRole('dialog');
+    const line = await within(dialog).findByText(/^Last heartbeat \d+ seconds ago$/);
+    const age = () => Number(/(\d+) seconds/.exec(line.textContent ?? '')?.[1]);
+    expect(age()).toBeGreaterThanOrEqual(11);
+    expect(age()).toBeLessThan(20);
+    expect(line.closest('[data-state]')?.getAttribute('data-state')).toBe('alive');
+    // The age follows a clock that ticks every second, not the rows' 30-second one.
+    const first = age();
+    await waitFor(() => expect(age()).toBeGreaterThan(first), { timeout: 3000 });
+    expect(within(dialog).queryByText(/may have stopped/)).toBeNull();
+    view.unmount();
+
+    renderWithProvider(<DetailDrawer defaultEntryId={stale.id} />, { client });
+    const dialog2 = await screen.findByRole('dialog');
+    const staleLine = await within(dialog2).findByText('Last heartbeat 5 minutes ago');
+    expect(staleLine.closest('[data-state]')?.getAttribute('data-state')).toBe('overdue');
+    expect(within(dialog2).getByText(/the process may have stopped/)).toBeTruthy();
     await expectNoAxeViolations(document.body);
   });
 });
