@@ -756,11 +756,11 @@ export function prepareEntry(
     const json = JSON.stringify(entry);
     const bytes = utf8Bytes(json);
     if (bytes > limits.maxBytes) {
+      const field = largestField(entry);
       throw new ActivityError(
         'EVENT_TOO_LARGE',
         `entry: ${bytes} bytes when serialized, the limit is ${limits.maxBytes}; ${field} is the largest field`,
         { field },
-      const field = largestField(entry);
       );
     }
     return { id: entry.id, entry, json, bytes };
@@ -769,9 +769,6 @@ export function prepareEntry(
   }
 }
 
-/** State of one {@link isPlainJson} check. */
-interface Check {
-  limits: ValidationLimits;
 /** The top-level field of a validated entry with the longest JSON: the one to shrink when it is too large. */
 function largestField(entry: ActivityEntry): string {
   let largest = 'entry';
@@ -786,11 +783,11 @@ function largestField(entry: ActivityEntry): string {
   return largest;
 }
 
+/** State of one {@link isPlainJson} check. */
+interface Check {
+  limits: ValidationLimits;
   open: object[];
   budget: number;
-}
-
-/**
   /** Longest string or key accepted: `maxStringLength`, or more where the exact path decides later. */
   maxString: number;
   /** Accept valid Date objects (JSON.stringify and the exact walk both store their ISO form). */
@@ -799,6 +796,9 @@ function largestField(entry: ActivityEntry): string {
 
 function newCheck(limits: ValidationLimits): Check {
   return { limits, open: [], budget: 0, maxString: limits.maxStringLength, dates: false };
+}
+
+/**
  * True when `value` is plain JSON that the exact walk would copy unchanged: only plain objects, arrays
  * and JSON primitives, within every limit, no keys to drop. Reads without copying; anything else
  * (including input the exact path rejects) answers false. Strings needing cleaning are the caller's
@@ -840,12 +840,12 @@ function isPlainJson(check: Check, value: unknown, depth: number): boolean {
   if (Array.isArray(value)) {
     const length = value.length;
     if (length > limits.maxArrayLength) return false;
+    // Each item, a hole included, takes at least a byte: a sparse array is refused before its holes are walked.
     check.budget += 2 + length;
+    if (check.budget > limits.maxBytes) return false;
     for (let i = 0; i < length; i++) if (!isPlainJson(check, value[i], depth + 1)) return false;
   } else {
-    // Each item, a hole included, takes at least a byte: a sparse array is refused before its holes are walked.
     const names = Object.keys(value);
-    if (check.budget > limits.maxBytes) return false;
     if (names.length > limits.maxKeys) return false;
     check.budget += 2;
     for (const key of names) {
@@ -858,9 +858,6 @@ function isPlainJson(check: Check, value: unknown, depth: number): boolean {
   return check.budget <= limits.maxBytes;
 }
 
-/**
- * The recorder's fast path for the common case: the candidate is checked in place instead of copied,
- * parsed with the non-strict schema, handed to `rewrite` (redaction, in place) and serialised once.
 /**
  * record()'s bounded check before it snapshots a candidate with `JSON.stringify`: true when the
  * candidate is plain JSON within every limit (so the snapshot costs at most about `maxBytes` and
@@ -888,6 +885,9 @@ export function isSnapshotSafe(candidate: Record<string, unknown>, limits: Valid
   }
 }
 
+/**
+ * The recorder's fast path for the common case: the candidate is checked in place instead of copied,
+ * parsed with the non-strict schema, handed to `rewrite` (redaction, in place) and serialised once.
  * Returns exactly what {@link prepareEntry} would, or undefined when it cannot be sure (any special
  * value, limit or error): the caller then runs `prepareEntry`, which decides and reports.
  * The candidate must be private to the caller (it is read several times, and rewritten) and hold no
