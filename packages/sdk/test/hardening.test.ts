@@ -556,3 +556,62 @@ describe('Host header in emailed links', () => {
     expect(await rawPost('bad host/..\\x')).toBe(202);
   });
 });
+
+describe('internal error text', () => {
+  const secretText = 'relation "activity_secret_table" does not exist at /var/lib/pg/data';
+  const viewer: Viewer = { orgId: 'o', userId: 'u', permissions: ['read'] };
+
+  it("answers a store failure with a generic 500, never the store's message", async () => {
+    const failing: ActivityStore = {
+      ...createMemoryStore(),
+      query: async () => {
+        throw new Error(secretText);
+      },
+      get: async () => {
+        throw new Error(secretText);
+      },
+      facets: async () => {
+        throw new Error(secretText);
+      },
+    };
+    const handler = createActivityHandler({ store: failing, authorize: () => viewer });
+    for (const path of ['/entries', '/entries/e1', '/facets']) {
+      const response = await handler(new Request(`http://h${path}`));
+      const text = await response.text();
+      expect(response.status, path).toBe(500);
+      expect(JSON.parse(text)).toEqual({ error: { code: 'HTTP', message: 'internal error' } });
+      expect(text).not.toContain('activity_secret_table');
+    }
+  });
+
+  it("reports a failed tail poll without the store's message", async () => {
+    const failing: ActivityStore = {
+      ...createMemoryStore(),
+      query: async () => {
+        throw new Error(secretText);
+      },
+    };
+    const ac = new AbortController();
+    const stream = createTailStream({
+      store: failing,
+      orgId: 'o',
+      filter: {},
+      codec: createPositionCodec('k'.repeat(32)),
+      pollMs: 10,
+      signal: ac.signal,
+    });
+    const reader = stream.getReader();
+    let text = '';
+    try {
+      while (!text.includes('event: error')) {
+        const { value } = await reader.read();
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toContain('"code":"STORE_FAILED"');
+      expect(text).not.toContain('activity_secret_table');
+    } finally {
+      ac.abort();
+      await reader.cancel().catch(() => undefined);
+    }
+  });
+});
