@@ -1,8 +1,8 @@
 /**
  * <ActivityLog/> in real Chromium: the static Storybook, its msw worker running the real API handler,
  * the drawer, keyboard navigation, virtualization at 100k rows (frame times printed, never asserted: the
- * targets live in bench/ui's report), and screenshots of the main states (artifacts/screenshots/, key
- * ones copied to docs/screenshots/).
+ * targets live in bench/ui's report), and screenshots of the main states (artifacts/screenshots/, ignored by
+ * git; the key ones are copied to docs/screenshots/ only with UPDATE_SCREENSHOTS=1, so a run leaves the tree clean).
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { measureScroll } from './scroll.js';
 
 const ARTIFACTS = join(ROOT, 'artifacts/screenshots');
 const DOCS = join(ROOT, 'docs/screenshots');
+/** The committed screenshots are rewritten only when asked: `UPDATE_SCREENSHOTS=1`. */
+const UPDATE_DOCS = process.env.UPDATE_SCREENSHOTS === '1';
 
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let server: Awaited<ReturnType<typeof serveStatic>>;
@@ -22,7 +24,7 @@ beforeAll(async () => {
   server = await serveStatic(dir);
   browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
-  mkdirSync(DOCS, { recursive: true });
+  if (UPDATE_DOCS) mkdirSync(DOCS, { recursive: true });
 });
 
 afterAll(async () => {
@@ -36,7 +38,7 @@ async function page(width = 1280, height = 800): Promise<Page> {
   return p;
 }
 
-/** Saves a screenshot to artifacts/, and to docs/ when `doc` is set. */
+/** Saves a screenshot to artifacts/, and to docs/ when `doc` is set and UPDATE_SCREENSHOTS=1. */
 async function shot(p: Page, name: string, doc = true): Promise<void> {
   await p.evaluate(() => document.fonts.ready);
   // Let opening animations (the drawer's slide-in) end; spinners run forever and are left alone.
@@ -50,7 +52,7 @@ async function shot(p: Page, name: string, doc = true): Promise<void> {
   );
   const file = join(ARTIFACTS, `${name}.png`);
   await p.screenshot({ path: file });
-  if (doc) copyFileSync(file, join(DOCS, `${name}.png`));
+  if (doc && UPDATE_DOCS) copyFileSync(file, join(DOCS, `${name}.png`));
 }
 
 const ROWS = '[role="grid"] [role="row"][data-index]';
