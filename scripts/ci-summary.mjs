@@ -3,7 +3,7 @@
 // A test file that fails to load, or whose beforeAll/afterAll throws, has no failed test in it (its tests
 // are missing or "skipped"), so vitest's numFailedTests alone would say 0 failed: each such file counts as
 // one failure here. Todo tests are counted with the skipped ones.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -46,7 +46,7 @@ function num(value) {
 }
 
 // `node scripts/ci-summary.mjs [report.json] [exit code]`
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   const path = process.argv[2] ?? '.reports/vitest.json';
   console.log(summaryOfFile(path, Number(process.argv[3] ?? 0) || 0));
 }
