@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
+import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ClickHouseStore, createClickHouseStore } from '../src/clickhouse.js';
@@ -56,6 +57,7 @@ runStoreContract(
   },
   {
     test: { describe, it, expect, beforeEach, afterEach },
+    fastCheck: fc,
     cleanup: async (store) => {
       const database = contractDatabases.get(store);
       if (database) await client.command({ query: `DROP DATABASE IF EXISTS \`${database}\`` });
@@ -170,6 +172,81 @@ describe('createClickHouseStore', () => {
     ]);
     expect((await store.query({ orgId: org, q: 'nt_1' })).entries).toHaveLength(2);
     expect((await store.query({ orgId: org, q: 'nt1' })).entries).toHaveLength(0);
+  });
+});
+
+describe('fault 4 — ClickHouse holds every date of the range, on any server version', () => {
+  let store: ClickHouseStore;
+  let database: string;
+  beforeAll(() => {
+    database = databaseName();
+    store = createClickHouseStore({ client, database });
+  });
+  afterAll(() => store.close());
+
+  /** A row as the store writes it, with the key column clamped the way servers before 2026-07 clamp it. */
+  const rawRow = (e: ActivityEntry, occurredAt: string, occurredMs?: number) => ({
+    org_id: e.orgId,
+    occurred_at: occurredAt,
+    ...(occurredMs === undefined ? {} : { occurred_ms: occurredMs }),
+    id: e.id,
+    version: 1,
+    type: e.type,
+    status: e.status,
+    actor_id: e.actor.id,
+    actor_name: e.actor.name ?? '',
+    action: e.action,
+    search: e.action.toLowerCase(),
+    doc: JSON.stringify(e),
+  });
+
+  it('fault 4: orders, filters and buckets by the exact time where DateTime64 clamps to 1900-2299', async () => {
+    await store.migrate();
+    const org = `org_${randomBytes(3).toString('hex')}`;
+    const at = (iso: string) => entry({ orgId: org, status: 'SUCCESS', occurredAt: iso, recordedAt: iso });
+    const year44 = at('0044-03-15T12:00:00.000Z');
+    const year1000 = at('1000-01-01T00:00:00.000Z');
+    const year9000 = at('9000-01-01T00:00:00.000Z');
+    await client.insert({
+      table: `\`${database}\`.entries`,
+      values: [
+        rawRow(year44, '1900-01-01 00:00:00.000', Date.parse(year44.occurredAt)),
+        rawRow(year1000, '1900-01-01 00:00:00.000', Date.parse(year1000.occurredAt)),
+        rawRow(year9000, '2299-12-31 23:59:59.999', Date.parse(year9000.occurredAt)),
+      ],
+      format: 'JSONEachRow',
+    });
+    const page = await store.query({ orgId: org, limit: 1 });
+    expect(page.entries.map((e) => e.id)).toEqual([year9000.id]);
+    const next = await store.query({ orgId: org, limit: 1, after: page.next });
+    expect(next.entries.map((e) => e.id)).toEqual([year1000.id]);
+    const from = await store.query({ orgId: org, from: '0500-01-01T00:00:00.000Z', to: '8000-01-01' });
+    expect(from.entries.map((e) => e.id)).toEqual([year1000.id]);
+    const hist = await store.histogram({ orgId: org, bucketMs: 86_400_000 });
+    expect(hist.map((b) => b.start)).toEqual([
+      '0044-03-15T00:00:00.000Z',
+      '1000-01-01T00:00:00.000Z',
+      '9000-01-01T00:00:00.000Z',
+    ]);
+    expect(await store.deleteBefore('0500-01-01T00:00:00.000Z', org)).toBe(1);
+    expect((await store.facets({ orgId: org })).total).toBe(2);
+  });
+
+  it('fault 4: rows written before the occurred_ms migration keep their time', async () => {
+    await store.migrate();
+    const org = `org_${randomBytes(3).toString('hex')}`;
+    const old = entry({ orgId: org, status: 'SUCCESS', occurredAt: '2025-06-01T10:00:00.123Z' });
+    await client.insert({
+      table: `\`${database}\`.entries`,
+      values: [rawRow(old, '2025-06-01 10:00:00.123')],
+      format: 'JSONEachRow',
+    });
+    const fresh = entry({ orgId: org, status: 'SUCCESS', occurredAt: '1850-06-01T10:00:00.000Z' });
+    await store.append([fresh]);
+    const all = await store.query({ orgId: org });
+    expect(all.entries.map((e) => e.id)).toEqual([old.id, fresh.id]);
+    const hist = await store.histogram({ orgId: org, bucketMs: 1000, from: '2025-06-01T10:00:00.123Z' });
+    expect(hist).toEqual([{ start: '2025-06-01T10:00:00.000Z', count: 1, failures: 0 }]);
   });
 });
 

@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreContract } from '../src/testing/index.js';
 import { createMemoryStore } from '../src/testing/memoryStore.js';
 
 runStoreContract('memory', () => createMemoryStore(), {
   test: { describe, it, expect, beforeEach, afterEach },
+  fastCheck: fc,
 });
 
 describe('createMemoryStore', () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -50,6 +51,7 @@ runStoreContract(
   },
   {
     test: { describe, it, expect, beforeEach, afterEach },
+    fastCheck: fc,
     cleanup: async (store) => {
       const schema = contractSchemas.get(store);
       if (schema) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

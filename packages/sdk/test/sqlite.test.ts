@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, MIGRATIONS, pageSql, type SqliteStore } from '../src/sqlite/index.js';
 import { generateActivity, generateActivityBatches } from '../src/testing/fixtures.js';
@@ -25,6 +26,7 @@ runStoreContract(
   },
   {
     test: { describe, it, expect, beforeEach, afterEach },
+    fastCheck: fc,
     cleanup: async (store) => {
       await store.close();
       rmSync(dirs.get(store) ?? '', { recursive: true, force: true });

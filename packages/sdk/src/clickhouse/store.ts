@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { checkBucketMs, checkQuery, sortFacet, toMs } from '../core/storeQuery.js';
 import { ActivityError } from '../errors.js';
 // Shared with the PostgreSQL store (plain functions, no driver import).
 import { applyJobUpdate, likePattern, safeText, searchText } from '../postgres/rows.js';
-import { checkBucketMs, checkQuery, sortFacet, toMs } from '../testing/memoryStore.js';
 import type {
   ActivityEntry,
   ActivityStore,
@@ -61,6 +61,9 @@ interface ClickHouseMigration {
 /**
  * ReplacingMergeTree keyed (org_id, occurred_at, id): a job update is a new row version with the same
  * key, and reads use FINAL so only the newest version counts. `doc` is the exact entry as JSON.
+ * DateTime64 holds only 1900-2299, so `occurred_ms` (epoch ms, Int64) is the exact time every filter,
+ * sort and bucket uses, and `occurred_at` is that time clamped into DateTime64's range: still a sort
+ * and partition key that prunes parts, and ordered like `occurred_ms` (clamping never reorders).
  */
 const MIGRATIONS: readonly ClickHouseMigration[] = [
   {
@@ -97,7 +100,25 @@ const MIGRATIONS: readonly ClickHouseMigration[] = [
       SETTINGS non_replicated_deduplication_window = 1000`,
     ],
   },
+  {
+    version: 2,
+    name: 'occurred_ms',
+    // Rows written before keep their time from occurred_at, which was exact for 1900-2299.
+    statements: (table) => [
+      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS occurred_ms Int64
+         DEFAULT toUnixTimestamp64Milli(occurred_at) AFTER occurred_at`,
+    ],
+  },
 ];
+
+/** DateTime64(3)'s range: 1900-01-01T00:00:00.000Z .. 2299-12-31T23:59:59.999Z. */
+const KEY_MIN_MS = -2_208_988_800_000;
+const KEY_MAX_MS = 10_413_791_999_999;
+
+/** `occurred_at`'s value for an exact time: clamped into DateTime64's range (monotonic, so order-keeping). */
+function keyMs(ms: number): number {
+  return Math.min(KEY_MAX_MS, Math.max(KEY_MIN_MS, ms));
+}
 
 /** Values per existence lookup in `append`; keeps the request URL far below ClickHouse's limit. */
 const LOOKUP_CHUNK = 1000;
@@ -128,9 +149,9 @@ function storeFailed(what: string, cause: unknown): ActivityError {
   return new ActivityError('STORE_FAILED', `clickhouse store: ${what} failed${detail}`, { cause });
 }
 
-/** DateTime64 text for an ISO date ('2026-01-02 03:04:05.678'), the input format every server accepts. */
-function chTime(iso: string, field: string): string {
-  return new Date(toMs(iso, field)).toISOString().replace('T', ' ').replace('Z', '');
+/** DateTime64 text of epoch ms ('2026-01-02 03:04:05.678'), the input format every server accepts. */
+function chTime(ms: number): string {
+  return new Date(keyMs(ms)).toISOString().replace('T', ' ').replace('Z', '');
 }
 
 /**
@@ -141,7 +162,8 @@ function rowOf(entry: ActivityEntry, version: number) {
   const text = (value: string | undefined) => (value === undefined ? '' : safeText(value));
   return {
     org_id: text(entry.orgId),
-    occurred_at: chTime(entry.occurredAt, 'occurredAt'),
+    occurred_at: chTime(toMs(entry.occurredAt, 'occurredAt')),
+    occurred_ms: toMs(entry.occurredAt, 'occurredAt'),
     id: text(entry.id),
     version,
     type: entry.type,
@@ -180,13 +202,20 @@ function whereClause(query: StoreQuery, params: Record<string, unknown>, withCur
     params.correlationId = safeText(query.correlationId);
     conds.push('correlation_id = {correlationId:String}');
   }
+  // Each time bound twice: exact on occurred_ms, and on the clamped key so the primary key prunes parts
+  // (ms >= from implies key(ms) >= key(from); ms < to implies key(ms) <= key(to)).
   if (query.from !== undefined) {
     params.from = toMs(query.from, 'from');
-    conds.push(`occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')`);
+    params.fromKey = keyMs(params.from as number);
+    conds.push(
+      'occurred_ms >= {from:Int64}',
+      `occurred_at >= fromUnixTimestamp64Milli({fromKey:Int64}, 'UTC')`,
+    );
   }
   if (query.to !== undefined) {
     params.to = toMs(query.to, 'to');
-    conds.push(`occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`);
+    params.toKey = keyMs(params.to as number);
+    conds.push('occurred_ms < {to:Int64}', `occurred_at <= fromUnixTimestamp64Milli({toKey:Int64}, 'UTC')`);
   }
   if (query.q) {
     params.q = likePattern(query.q);
@@ -194,11 +223,12 @@ function whereClause(query: StoreQuery, params: Record<string, unknown>, withCur
   }
   if (withCursor && query.after) {
     params.afterAt = toMs(query.after.occurredAt, 'after.occurredAt');
+    params.afterKey = keyMs(params.afterAt as number);
     params.afterId = query.after.id;
-    // The plain bound lets the primary key prune parts; the tuple comparison breaks ties by id.
+    // The key bound lets the primary key prune parts; the exact tuple comparison breaks ties by id.
     conds.push(
-      `occurred_at <= fromUnixTimestamp64Milli({afterAt:Int64}, 'UTC')`,
-      `(occurred_at, id) < (fromUnixTimestamp64Milli({afterAt:Int64}, 'UTC'), {afterId:String})`,
+      `occurred_at <= fromUnixTimestamp64Milli({afterKey:Int64}, 'UTC')`,
+      '(occurred_ms, id) < ({afterAt:Int64}, {afterId:String})',
     );
   }
   return conds.join(' AND ');
@@ -393,7 +423,7 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
       const where = whereClause(query, params, true);
       const rows = await select<{ doc: string }>(
         'query',
-        `SELECT doc FROM ${table} FINAL WHERE ${where} ORDER BY occurred_at DESC, id DESC LIMIT {limit:UInt32}`,
+        `SELECT doc FROM ${table} FINAL WHERE ${where} ORDER BY occurred_at DESC, occurred_ms DESC, id DESC LIMIT {limit:UInt32}`,
         params,
       );
       const entries = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as ActivityEntry);
@@ -462,7 +492,8 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
       const where = whereClause(query, params, false);
       const rows = await select<{ b: number | string; n: number | string; failures: number | string }>(
         'histogram',
-        `SELECT toInt64(floor(toUnixTimestamp64Milli(occurred_at) / {bucket:UInt64})) AS b, count() AS n,
+        // intDiv truncates toward zero; shifting negative times first makes it floor (times before 1970).
+        `SELECT intDiv(occurred_ms - if(occurred_ms < 0, {bucket:Int64} - 1, 0), {bucket:Int64}) AS b, count() AS n,
                 countIf(status IN ('FAILED', 'WARNING')) AS failures
          FROM ${table} FINAL WHERE ${where} GROUP BY b ORDER BY b`,
         params,
@@ -475,8 +506,9 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
     },
 
     async deleteBefore(before, orgId) {
-      const params: Record<string, unknown> = { before: toMs(before, 'before') };
-      let where = `occurred_at < fromUnixTimestamp64Milli({before:Int64}, 'UTC')`;
+      const cutoff = toMs(before, 'before');
+      const params: Record<string, unknown> = { before: cutoff, beforeKey: keyMs(cutoff) };
+      let where = `occurred_ms < {before:Int64} AND occurred_at <= fromUnixTimestamp64Milli({beforeKey:Int64}, 'UTC')`;
       if (orgId !== undefined) {
         params.org = orgId;
         where = `org_id = {org:String} AND ${where}`;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
+import { checkBucketMs, checkQuery, sortFacet, toMs } from '../core/storeQuery.js';
 import { validateEntry } from '../core/validate.js';
 import { ActivityError } from '../errors.js';
-import { checkBucketMs, checkQuery, sortFacet, toMs } from '../testing/memoryStore.js';
 import type {
   ActivityEntry,
   ActivityStore,
@@ -386,7 +386,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         g: number;
       }>(
         'facets',
-        `SELECT type, status, actor_id, entity_type, max(actor_name) AS label, count(*)::int AS n,
+        `SELECT type, status, actor_id, entity_type, max(actor_name COLLATE "C") AS label, count(*)::int AS n,
                 GROUPING(type, status, actor_id, entity_type) AS g
          FROM ${table} WHERE ${where}
          GROUP BY GROUPING SETS ((type), (status), (actor_id), (entity_type), ())`,

@@ -1,3 +1,4 @@
+import { toMs } from '../core/storeQuery.js';
 import type { ActivityEntry, StoreQuery } from '../types.js';
 
 /** A WHERE clause and its parameters. */
@@ -57,13 +58,14 @@ export function buildWhere(query: StoreQuery, withCursor: boolean): SqlWhere {
   }
   if (query.from !== undefined) {
     clauses.push('occurred_at >= ?');
-    params.push(Date.parse(query.from));
+    params.push(toMs(query.from, 'from'));
   }
   // One upper bound on occurred_at: SQLite starts the index range at only one of several, so the cursor
   // and `to` are folded into the tighter of the two (times are integer ms: `< to` is `<= to - 1`).
-  const cursorMs = withCursor && query.after ? Date.parse(query.after.occurredAt) : undefined;
-  const toMs = query.to !== undefined ? Date.parse(query.to) - 1 : undefined;
-  const upper = cursorMs === undefined ? toMs : toMs === undefined ? cursorMs : Math.min(cursorMs, toMs);
+  const cursorMs = withCursor && query.after ? toMs(query.after.occurredAt, 'after.occurredAt') : undefined;
+  const lastMs = query.to !== undefined ? toMs(query.to, 'to') - 1 : undefined;
+  const upper =
+    cursorMs === undefined ? lastMs : lastMs === undefined ? cursorMs : Math.min(cursorMs, lastMs);
   if (upper !== undefined) {
     clauses.push('occurred_at <= ?');
     params.push(upper);
@@ -74,7 +76,7 @@ export function buildWhere(query: StoreQuery, withCursor: boolean): SqlWhere {
   }
   if (withCursor && query.after) {
     clauses.push('(occurred_at, id) < (?, ?)');
-    params.push(Date.parse(query.after.occurredAt), query.after.id);
+    params.push(cursorMs ?? 0, query.after.id);
   }
   return { sql: clauses.join(' AND '), params };
 }
@@ -85,5 +87,20 @@ export function pageSql(query: StoreQuery, limit: number): SqlWhere {
   return {
     sql: `SELECT data FROM activity_entries WHERE ${where.sql} ORDER BY occurred_at DESC, id DESC LIMIT ?`,
     params: [...where.params, limit + 1],
+  };
+}
+
+/**
+ * The histogram's SELECT: entries per bucket of `bucketMs`, floored (SQLite's integer division rounds
+ * toward zero, which would put times before 1970 into the next bucket).
+ */
+export function histogramSql(query: StoreQuery, bucketMs: number): SqlWhere {
+  const where = buildWhere(query, false);
+  return {
+    sql: `SELECT (occurred_at - (CASE WHEN occurred_at < 0 THEN CAST(? AS INTEGER) - 1 ELSE 0 END))
+              / CAST(? AS INTEGER) AS b, count(*) AS count,
+            sum(status IN ('FAILED', 'WARNING')) AS failures
+          FROM activity_entries WHERE ${where.sql} GROUP BY b ORDER BY b`,
+    params: [bucketMs, bucketMs, ...where.params],
   };
 }

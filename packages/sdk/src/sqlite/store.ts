@@ -1,7 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 import BetterSqlite3 from 'better-sqlite3';
 import { ActivityError } from '../errors.js';
-import { checkBucketMs, checkQuery, sortFacet, toMs } from '../testing/memoryStore.js';
+import { applyJobUpdate } from '../core/jobUpdate.js';
+import { parseInstant } from '../core/isoDate.js';
+import { checkBucketMs, checkQuery, sortFacet, toMs } from '../core/storeQuery.js';
 import {
   type ActivityEntry,
   type ActivityStore,
@@ -15,7 +17,7 @@ import {
   type StoreQuery,
 } from '../types.js';
 import { migrate } from './migrations.js';
-import { buildWhere, pageSql, searchText } from './sql.js';
+import { buildWhere, histogramSql, pageSql, searchText } from './sql.js';
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -146,12 +148,13 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     let inserted = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as ActivityEntry;
-      const ms = Date.parse(e.occurredAt);
-      if (Number.isNaN(ms)) {
-        throw new ActivityError('INVALID_EVENT', `entries.${i.toString()}.occurredAt: not an ISO 8601 date`, {
+      const time = parseInstant(String(e.occurredAt));
+      if (!time.ok) {
+        throw new ActivityError('INVALID_EVENT', `entries.${i.toString()}.occurredAt: ${time.reason}`, {
           field: `entries.${i.toString()}.occurredAt`,
         });
       }
+      const ms = time.ms;
       const info = insert.run(
         e.id,
         e.orgId,
@@ -183,15 +186,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       throw new ActivityError('CONFIG', 'sqlite: the store is read-only', { field: 'readonly' });
     const row = selectJob.get(id, orgId) as { data: string; status: string } | undefined;
     if (row?.status !== 'IN_PROGRESS') return false;
-    const entry = JSON.parse(row.data) as ActivityEntry;
-    if (update.status !== undefined) entry.status = update.status;
-    if (update.progress !== undefined) entry.progress = update.progress;
-    // Job metadata accumulates over the run (counts, then totals), so updates merge shallowly.
-    if (update.metadata !== undefined) entry.metadata = { ...entry.metadata, ...update.metadata };
-    if (update.error !== undefined) entry.error = update.error;
-    if (update.summary !== undefined) entry.summary = update.summary;
-    if (update.completedAt !== undefined) entry.completedAt = update.completedAt;
-    if (update.durationMs !== undefined) entry.durationMs = update.durationMs;
+    const entry = applyJobUpdate(JSON.parse(row.data) as ActivityEntry, update);
     return updateJobRow.run(entry.status, searchText(entry), JSON.stringify(entry), id).changes === 1;
   });
 
@@ -268,12 +263,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       wrap(() => {
         checkQuery({ ...query, limit: undefined, after: undefined });
         checkBucketMs(query.bucketMs);
-        const where = buildWhere(query, false);
-        const rows = prepare(
-          `SELECT CAST(occurred_at / ? AS INTEGER) AS b, count(*) AS count,
-             sum(status IN ('FAILED', 'WARNING')) AS failures
-           FROM activity_entries WHERE ${where.sql} GROUP BY b ORDER BY b`,
-        ).all(query.bucketMs, ...where.params) as { b: number; count: number; failures: number }[];
+        const hist = histogramSql(query, query.bucketMs);
+        const rows = prepare(hist.sql).all(...hist.params) as { b: number; count: number; failures: number }[];
         return rows.map((r) => ({
           start: new Date(r.b * query.bucketMs).toISOString(),
           count: r.count,

@@ -5,10 +5,12 @@
  */
 import { UUID } from 'uuidv7';
 import type * as Vitest from 'vitest';
+import { MAX_INSTANT, MAX_INSTANT_MS, MIN_INSTANT, MIN_INSTANT_MS } from '../core/isoDate.js';
 import { isActivityError } from '../errors.js';
 import type { ActivityEntry, ActivityStore, StoreQuery } from '../types.js';
 import { generateActivity } from './fixtures.js';
 import { compareNewestFirst, MAX_PAGE_SIZE, matchesFilter } from './memoryStore.js';
+import { checkQueryOracle, type FastCheckModule } from './queryOracle.js';
 
 /** The test-runner functions the suite uses (vitest's, or a compatible runner's). */
 export interface StoreContractTestApi {
@@ -36,6 +38,22 @@ export interface StoreContractOptions {
   test: StoreContractTestApi;
   /** Runs after each test, before `close()` (drop a schema, remove a temp dir). */
   cleanup?: (store: ActivityStore) => Promise<void>;
+  /**
+   * fast-check (`import fc from 'fast-check'`), to run the query oracle: generated entries and filters
+   * whose pages, facets and histogram must equal a plain model's. Without it the oracle is skipped.
+   */
+  fastCheck?: FastCheckModule | undefined;
+  /**
+   * Generated cases of the query oracle; keep it small for slow stores in CI.
+   * @default 12, or 150 when the environment sets ACTIVITY_LONG=1
+   */
+  oracleRuns?: number | undefined;
+}
+
+/** True when the environment asks for the long forms of the property tests (ACTIVITY_LONG=1). */
+function longRun(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.ACTIVITY_LONG === '1';
 }
 
 const BASE = Date.parse('2026-03-15T12:00:00.000Z');
@@ -44,7 +62,13 @@ let seq = 0;
 /** A deterministic UUIDv7 for `ms`, unique within the test run. */
 function idAt(ms: number): string {
   seq++;
-  return UUID.fromFieldsV7(ms, seq & 0xfff, (seq * 7919) & 0x3fffffff, (seq * 104_729) >>> 0).toString();
+  // UUIDv7 holds times from 1970 on: earlier entries (fault 4) take the epoch's.
+  return UUID.fromFieldsV7(
+    Math.max(0, ms),
+    seq & 0xfff,
+    (seq * 7919) & 0x3fffffff,
+    (seq * 104_729) >>> 0,
+  ).toString();
 }
 
 /** A minimal valid entry; `overrides` win. */
@@ -538,21 +562,35 @@ export function runStoreContract(
         expect(ids(got)).toEqual(ids(batch).sort().reverse());
       });
 
-      it('stays stable while newer entries are appended between pages', async () => {
-        const batch = Array.from({ length: 500 }, (_, i) => entry({ at: BASE - Math.floor(i / 3) * 1000 }));
+      it('stays stable while newer entries are appended between pages (fault 13: groups of equal times split across pages)', async () => {
+        // Groups of 7 equal timestamps with pages of 45: most page boundaries fall inside a group, where
+        // only the id breaks the tie.
+        const batch = Array.from({ length: 500 }, (_, i) => entry({ at: BASE - Math.floor(i / 7) * 1000 }));
         await store.append(batch);
         const seen: ActivityEntry[] = [];
         let after: StoreQuery['after'];
         let later = BASE;
+        let splits = 0;
         for (;;) {
           const page = await store.query({ orgId: 'org_a', limit: 45, after });
+          const first = page.entries[0];
+          const last = seen[seen.length - 1];
+          if (first && last && first.occurredAt === last.occurredAt) splits++;
           seen.push(...page.entries);
-          // New activity arrives while the user scrolls; it must not shift the pages already cursored.
+          // New activity arrives while the user scrolls, newer and at the cursor's own time: it must not
+          // shift the pages already cursored.
           later += 1000;
-          await store.append([entry({ at: later }), entry({ at: later }), entry({ at: later })]);
+          const cursorTime = page.next ? Date.parse(page.next.occurredAt) : BASE;
+          await store.append([
+            entry({ at: later }),
+            entry({ at: later }),
+            entry({ at: cursorTime, id: `zzzz_${later}` }),
+          ]);
           if (!page.next) break;
           after = page.next;
         }
+        expect(splits).toBeGreaterThan(5);
+        expect(new Set(ids(seen)).size).toBe(seen.length);
         expect(ids(seen)).toEqual(ids([...batch].sort(compareNewestFirst)));
       });
 
@@ -712,6 +750,98 @@ export function runStoreContract(
         await expectInvalid(store.histogram({ orgId: 'org_a', bucketMs: 0 }), 'bucketMs');
         await expectInvalid(store.histogram({ orgId: 'org_a', bucketMs: 1.5 }), 'bucketMs');
       });
+    });
+
+    describe('dates (fault 4)', () => {
+      const edges = () => [
+        entry({ at: MIN_INSTANT_MS }),
+        entry({ at: MIN_INSTANT_MS }),
+        entry({ at: -86_400_001 }),
+        entry({ at: -1 }),
+        entry({ at: 0 }),
+        entry({ at: MAX_INSTANT_MS }),
+        entry({ at: MAX_INSTANT_MS }),
+      ];
+
+      it('fault 4: stores, orders, filters and pages the ends of the range and times before 1970', async () => {
+        const data = edges();
+        await store.append(data);
+        for (const e of data) expect(await store.get('org_a', e.id)).toEqual(e);
+        const newest = [...data].sort(compareNewestFirst);
+        expect(ids(await collect(store, { orgId: 'org_a' }, 2))).toEqual(ids(newest));
+        const before1970 = { orgId: 'org_a', to: '1970-01-01T00:00:00.000Z' };
+        expect(ids(await collect(store, before1970, 1))).toEqual(ids(newest.slice(3)));
+        const fromMinus1 = { orgId: 'org_a', from: '1969-12-31T23:59:59.999Z' };
+        expect(ids(await collect(store, fromMinus1, 1))).toEqual(ids(newest.slice(0, 4)));
+        expect(ids(await collect(store, { orgId: 'org_a', from: MAX_INSTANT }))).toEqual(
+          ids(newest.slice(0, 2)),
+        );
+        expect(ids(await collect(store, { orgId: 'org_a', to: '0001-01-01T00:00:00.001Z' }))).toEqual(
+          ids(newest.slice(5)),
+        );
+        expect((await store.facets({ orgId: 'org_a', from: MIN_INSTANT })).total).toBe(7);
+        expect(await store.deleteBefore('1970-01-01T00:00:00.000Z', 'org_a')).toBe(4);
+        expect(ids(await collect(store, { orgId: 'org_a' }))).toEqual(ids(newest.slice(0, 3)));
+      });
+
+      it('fault 4: floors histogram buckets before 1970 (no entry counted in the next bucket)', async () => {
+        await store.append(edges());
+        const day = 86_400_000;
+        const daily = await store.histogram({
+          orgId: 'org_a',
+          bucketMs: day,
+          from: '1969-01-01',
+          to: '1971-01-01',
+        });
+        expect(daily).toEqual([
+          { start: '1969-12-30T00:00:00.000Z', count: 1, failures: 0 },
+          { start: '1969-12-31T00:00:00.000Z', count: 1, failures: 0 },
+          { start: '1970-01-01T00:00:00.000Z', count: 1, failures: 0 },
+        ]);
+        const month = 2_592_000_000;
+        const all = await store.histogram({ orgId: 'org_a', bucketMs: month });
+        const floor = (ms: number) => new Date(Math.floor(ms / month) * month).toISOString();
+        expect(all.map((b) => [b.start, b.count])).toEqual([
+          [floor(MIN_INSTANT_MS), 2],
+          [floor(-86_400_001), 2],
+          [floor(0), 1],
+          [floor(MAX_INSTANT_MS), 2],
+        ]);
+      });
+
+      it('fault 4: refuses bounds outside the range and impossible dates with INVALID_FILTER naming the field', async () => {
+        await store.append(edges());
+        const calls = (query: StoreQuery) => [
+          store.query(query),
+          store.facets(query),
+          store.histogram({ ...query, bucketMs: 86_400_000 }),
+        ];
+        for (const [field, query] of [
+          ['from', { orgId: 'org_a', from: '0000-01-01T00:00:00Z' }],
+          ['to', { orgId: 'org_a', to: '9999-12-31T23:00:00-05:00' }],
+          ['from', { orgId: 'org_a', from: '2025-02-30T00:00:00Z' }],
+          ['to', { orgId: 'org_a', to: '2024-01-01 junk' }],
+        ] as const) {
+          for (const call of calls(query)) await expectInvalid(call, field);
+        }
+        await expectInvalid(
+          store.query({ orgId: 'org_a', after: { occurredAt: '0000-06-01T00:00:00.000Z', id: 'x' } }),
+          'after.occurredAt',
+        );
+      });
+    });
+
+    describe('query oracle', () => {
+      const fc = options.fastCheck;
+      const runs = options.oracleRuns ?? (longRun() ? 150 : 12);
+      (fc ? it : it.skip)(
+        `pages, facets and histogram equal a plain model's over generated entries and filters (${runs} cases)`,
+        async () => {
+          if (!fc) return;
+          await checkQueryOracle(store, { fc, expect, numRuns: runs });
+        },
+        longRun() ? 1_800_000 : 120_000,
+      );
     });
 
     describe('deleteBefore and listOrgs', () => {
