@@ -3,7 +3,7 @@
  * The org always comes from `authorize()`; no parameter, cursor, token or body can widen it.
  */
 import type { ActivityRecorder } from '../core/api.js';
-import { type CatalogLabels, catalogLabels } from '../core/catalog.js';
+import { type CatalogDefinition, type CatalogLabels, catalogLabels } from '../core/catalog.js';
 import { ActivityError } from '../errors.js';
 import { parseFilter, type ResolvedFilter, resolveFilter } from '../filters.js';
 import type { ActivityFilter, ActivityStore, Viewer, ViewerPermission } from '../types.js';
@@ -45,10 +45,13 @@ export interface HandlerExportOptions {
 
 /** Options of {@link createActivityHandler}. */
 export interface ActivityHandlerOptions {
-  /** Where entries are read from. */
-  store: ActivityStore;
-  /** The recorder: needed for retries and exports, which are recorded as entries themselves. */
-  activity?: ActivityRecorder | undefined;
+  /** Where entries are read from. @default activity.store */
+  store?: ActivityStore | undefined;
+  /**
+   * The recorder: needed for retries and exports, which are recorded as entries themselves. When given,
+   * its store is read (unless `store` is set) and its catalog labels `GET /catalog` (unless `catalog` is set).
+   */
+  activity?: (ActivityRecorder & { readonly catalog?: CatalogDefinition | undefined }) | undefined;
   /** Identifies the viewer of a request; `null` answers 401. The org scope comes only from here. */
   authorize: (request: Request) => Viewer | null | Promise<Viewer | null>;
   /**
@@ -62,7 +65,8 @@ export interface ActivityHandlerOptions {
   exports?: HandlerExportOptions | undefined;
   /**
    * Labels and filter options for the UI (`catalogLabels(catalog)`), served by `GET /catalog` with the
-   * `retryable` flags set from the registered retry handlers. @default catalogLabels() (types and statuses)
+   * `retryable` flags set from the registered retry handlers.
+   * @default catalogLabels(activity.catalog), or only types and statuses without a recorder's catalog
    */
   catalog?: CatalogLabels | undefined;
   /** Oldest retained time of an org: the lower bound of `range=all`. */
@@ -198,11 +202,17 @@ function validateViewer(viewer: Viewer): Viewer {
  * Creates the query API handler. Mount it in any fetch-style framework (Next.js, Hono, Bun, Deno) or in
  * Node with `toNodeHandler` / `toExpressMiddleware`.
  * @example
- * const handler = createActivityHandler({ store, activity, authorize: (req) => viewerFromSession(req) });
+ * const handler = createActivityHandler({ activity, authorize: (req) => viewerFromSession(req) });
  * export const GET = handler; export const POST = handler; // Next.js app/api/activity/[...path]/route.ts
  */
 export function createActivityHandler(options: ActivityHandlerOptions): ActivityHandler {
-  const { store, activity } = options;
+  const { activity } = options;
+  const store = options.store ?? activity?.store;
+  if (store === undefined) {
+    throw new ActivityError('CONFIG', 'store: pass `store`, or `activity` (its store is read)', {
+      field: 'store',
+    });
+  }
   if (typeof options.authorize !== 'function') {
     throw new ActivityError('CONFIG', 'authorize: a function (request) => Viewer | null is required', {
       field: 'authorize',
@@ -270,7 +280,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       }),
     });
 
-  const labels = options.catalog ?? catalogLabels();
+  const labels = options.catalog ?? catalogLabels(activity?.catalog);
   // What the UI offers a Retry button for must match what this handler can actually retry.
   const catalogJson: CatalogLabels = {
     ...labels,
