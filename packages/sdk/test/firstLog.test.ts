@@ -2,13 +2,19 @@
  * Issue 13, "time to first log": what a new host app gets without knowing the SDK's internals.
  * Each describe names the fix; each test fails on the code before it.
  */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActivity } from '../src/core/activity.js';
 import { defineCatalog } from '../src/core/catalog.js';
 import { ActivityError } from '../src/errors.js';
 import { createActivityHandler } from '../src/server/handler.js';
+import { createSqliteStore } from '../src/sqlite/store.js';
 import { createMemoryStore } from '../src/testing/index.js';
-import type { Viewer } from '../src/types.js';
+import type { ActivityEntry, Viewer } from '../src/types.js';
 
 const catalog = defineCatalog({
   entities: {
@@ -109,5 +115,108 @@ describe('handler options — labels and store from `activity`', () => {
     expect(error).toBeInstanceOf(ActivityError);
     expect((error as ActivityError).code).toBe('CONFIG');
     expect((error as ActivityError).message).toMatch(/^store:/);
+  });
+});
+
+describe('SQLite store — creates its folder, explains what stops it', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) {
+      chmodSync(dir, 0o755);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'first-log-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const configError = (fn: () => unknown): ActivityError => {
+    try {
+      fn();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ActivityError);
+      return error as ActivityError;
+    }
+    throw new Error('expected a CONFIG error');
+  };
+
+  it('creates missing folders of `path` (getting-started.md uses ./data/activity.db)', async () => {
+    const path = join(tempDir(), 'data', 'nested', 'activity.db');
+    const store = createSqliteStore({ path });
+    const result = await store.append([
+      {
+        id: 'e1',
+        orgId: 'org_1',
+        occurredAt: new Date().toISOString(),
+        recordedAt: new Date().toISOString(),
+        schemaVersion: 1,
+        type: 'SYSTEM_EVENT',
+        status: 'SUCCESS',
+        actor: { kind: 'system', id: 'system' },
+        action: 'booted',
+      } as ActivityEntry,
+    ]);
+    expect(result.inserted).toBe(1);
+    await store.close();
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it('names `path` and says a file stands where a folder should be', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'data'), 'not a folder');
+    const error = configError(() => createSqliteStore({ path: join(dir, 'data', 'activity.db') }));
+    expect(error.code).toBe('CONFIG');
+    expect(error.field).toBe('path');
+    expect(error.message).toContain(join(dir, 'data', 'activity.db'));
+    expect(error.message).toMatch(/folder cannot be created/);
+    expect(error.message).not.toMatch(/^SQLITE_/);
+  });
+
+  it('says a folder stands where the file should be', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'activity.db'));
+    const error = configError(() => createSqliteStore({ path: join(dir, 'activity.db') }));
+    expect(error.code).toBe('CONFIG');
+    expect(error.message).toMatch(/is a folder, not a file/);
+  });
+
+  it('says a read-only store needs an existing file', () => {
+    const error = configError(() =>
+      createSqliteStore({ path: join(tempDir(), 'missing.db'), readonly: true }),
+    );
+    expect(error.code).toBe('CONFIG');
+    expect(error.message).toMatch(/does not exist/);
+  });
+
+  // Root writes anywhere: the permission cases run in a child process as an unprivileged user.
+  const asUser = (script: string, ...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
+    });
+  const openScript = `
+    import { createSqliteStore } from './src/sqlite.ts';
+    try { createSqliteStore({ path: process.argv[1] }); console.log('opened'); }
+    catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, field: e.field, message: e.message })); }`;
+
+  it.each([
+    ['a new file in a read-only folder', 'new.db'],
+    ['an existing read-only file', 'old.db'],
+  ])('reports %s as CONFIG naming `path`, not SQLITE_READONLY / SQLITE_CANTOPEN', (_, name) => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const old = createSqliteStore({ path: join(dir, 'old.db') });
+    old.db.close();
+    chmodSync(join(dir, 'old.db'), 0o444);
+    chmodSync(dir, 0o555);
+    const run = asUser(openScript, join(dir, name));
+    expect(run.stderr).toBe('');
+    const reported = JSON.parse(run.stdout.trim()) as { code: string; field: string; message: string };
+    expect(reported.code).toBe('CONFIG');
+    expect(reported.field).toBe('path');
+    expect(reported.message).toContain(join(dir, name));
+    expect(reported.message).toMatch(/not writable by this process/);
   });
 });

@@ -1,4 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { ActivityError } from '../errors.js';
 import { applyJobUpdate } from '../core/jobUpdate.js';
@@ -60,6 +62,68 @@ function wrap<T>(fn: () => T): Promise<T> {
 }
 
 /**
+ * Opens `path`, creating its folder first (a writer only). Anything that stops it is a CONFIG error
+ * naming the path and the reason, rather than better-sqlite3's bare `SQLITE_CANTOPEN`.
+ */
+function openFile(path: string, readonly: boolean, timeout: number): Database {
+  const fail = (reason: string, cause: unknown): never => {
+    throw new ActivityError('CONFIG', `path: cannot open the SQLite file "${path}": ${reason}`, {
+      field: 'path',
+      cause,
+    });
+  };
+  if (!readonly && path !== ':memory:' && !path.startsWith('file:')) {
+    try {
+      mkdirSync(dirname(resolve(path)), { recursive: true });
+    } catch (error) {
+      fail(`its folder cannot be created (${errorText(error)})`, error);
+    }
+  }
+  let db: Database | undefined;
+  try {
+    db = new BetterSqlite3(path, { readonly, fileMustExist: readonly, timeout });
+    if (!readonly) probeWrite(db);
+  } catch (error) {
+    db?.close();
+    fail(openFailure(path, readonly, error), error);
+  }
+  return db as Database;
+}
+
+/**
+ * SQLite quietly opens a file it may not write read-only; the first write would then fail in the
+ * recorder. A write of the unchanged header value, rolled back, surfaces that here instead.
+ */
+function probeWrite(db: Database): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  try {
+    db.exec(`BEGIN IMMEDIATE; PRAGMA user_version = ${version.toString()}`);
+  } catch (error) {
+    // Locked by another writer is not a configuration problem: the migrations wait for it as before.
+    if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Why `path` could not be opened, in the user's terms. */
+function openFailure(path: string, readonly: boolean, error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (readonly && !existsSync(path))
+    return 'the file does not exist (a read-only store opens an existing file)';
+  if (existsSync(path) && statSync(path).isDirectory()) return 'it is a folder, not a file';
+  if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY_DIRECTORY') {
+    return `the file or its folder is not writable by this process (${String(code)}); pass a writable path or readonly: true`;
+  }
+  if (code === 'SQLITE_NOTADB') return 'the file exists but is not a SQLite database';
+  return errorText(error);
+}
+
+/**
  * An {@link ActivityStore} on one SQLite file (better-sqlite3, WAL mode, versioned migrations,
  * keyset pagination over composite indexes).
  * @example const store = createSqliteStore({ path: './activity.db' });
@@ -76,11 +140,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   if (options.database) {
     db = options.database;
   } else if (options.path) {
-    db = new BetterSqlite3(options.path, {
-      readonly: options.readonly ?? false,
-      fileMustExist: options.readonly ?? false,
-      timeout: busyTimeoutMs,
-    });
+    db = openFile(options.path, options.readonly ?? false, busyTimeoutMs);
   } else {
     throw new ActivityError(
       'CONFIG',
