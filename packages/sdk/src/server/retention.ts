@@ -10,6 +10,9 @@ import { newArchiveRunId } from './archiveLayout.js';
 import type { ArchiveSink } from './archiveSink.js';
 import { archiveOrgEntries } from './archiveWriter.js';
 import { createFolderArchiveSink } from './folderArchiveSink.js';
+import { type RetentionScheduleOptions, scheduleRetention } from './retentionSchedule.js';
+
+export { msUntilUtcHour, type RetentionScheduleOptions } from './retentionSchedule.js';
 
 const DAY_MS = 86_400_000;
 
@@ -66,16 +69,6 @@ export interface RetentionOptions {
   now?: (() => Date) | undefined;
 }
 
-/** Options of {@link Retention.schedule}. */
-export interface RetentionScheduleOptions {
-  /** UTC hour (0–23) of the daily run. @default 3 */
-  atUtcHour?: number | undefined;
-  /** Run every `intervalMs` instead of daily (at least 1000). */
-  intervalMs?: number | undefined;
-  /** Receives a run that threw (a store outage); the schedule keeps going. */
-  onError?: ((error: unknown) => void) | undefined;
-}
-
 /** The retention service. */
 export interface Retention {
   /** Archives and purges every org by its policy; per-org failures are reported, not thrown. */
@@ -109,12 +102,6 @@ function checkOrg(orgId: string): void {
   if (typeof orgId !== 'string' || orgId === '') {
     throw new ActivityError('CONFIG', 'orgId: must be a non-empty string', { field: 'orgId' });
   }
-}
-
-/** Milliseconds from `now` to the next `hour`:00 UTC (tomorrow when it has passed today). */
-export function msUntilUtcHour(now: Date, hour: number): number {
-  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), hour);
-  return next > now.getTime() ? next - now.getTime() : next + DAY_MS - now.getTime();
 }
 
 /**
@@ -263,37 +250,9 @@ export function createRetention(opts: RetentionOptions): Retention {
     },
 
     schedule(options = {}) {
-      const { atUtcHour = 3, intervalMs, onError } = options;
-      if (!Number.isInteger(atUtcHour) || atUtcHour < 0 || atUtcHour > 23) {
-        throw new ActivityError('CONFIG', 'atUtcHour: must be an integer from 0 to 23', {
-          field: 'atUtcHour',
-        });
-      }
-      if (intervalMs !== undefined && (!Number.isInteger(intervalMs) || intervalMs < 1000)) {
-        throw new ActivityError('CONFIG', 'intervalMs: must be an integer of at least 1000', {
-          field: 'intervalMs',
-        });
-      }
-      let stopped = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
       // Each tick also ends zombie job runs (their process died), so a deployment without a long-lived
       // recorder still finalises them; the sweep never rejects.
-      const tick = async () => {
-        await activity?.sweepAbandonedRuns?.();
-        await run().catch((error: unknown) => onError?.(error));
-      };
-      const arm = () => {
-        if (stopped) return;
-        const delay = intervalMs ?? msUntilUtcHour(now(), atUtcHour);
-        timer = setTimeout(() => void tick().finally(arm), delay);
-        // A retention schedule must never keep the host process alive.
-        timer.unref?.();
-      };
-      arm();
-      return () => {
-        stopped = true;
-        if (timer !== undefined) clearTimeout(timer);
-      };
+      return scheduleRetention({ run, now, sweep: async () => activity?.sweepAbandonedRuns?.() }, options);
     },
   };
 }
