@@ -2,9 +2,10 @@
  * Reads the archive retention writes ("still queryable via support"): every object under an org's
  * prefix, intact parts returned, damaged parts reported per object instead of failing the query.
  */
+
+import { compareNewestFirst, matchesFilter } from '../core/storeQuery.js';
 import { ActivityError } from '../errors.js';
 import type { ResolvedFilter } from '../filters.js';
-import { compareNewestFirst, matchesFilter } from '../testing/memoryStore.js';
 import type { ActivityEntry } from '../types.js';
 import { readArchive } from './archiveCodec.js';
 import { archivePrefix, legacyOrgKeySegment, monthOfKey, monthRange } from './archiveLayout.js';
