@@ -204,10 +204,8 @@ function seedOrg(orgId: string): { old: ActivityEntry[]; recent: ActivityEntry[]
   });
   const old: ActivityEntry[] = [];
   for (let m = 0; m < MONTHS; m++) {
-    for (let i = 0; i < PER_MONTH; i++) {
-      const month = String(m + 1).padStart(2, '0');
-      old.push(at(`2023-${month}-${String(i + 1).padStart(2, '0')}T10:00:00.000Z`));
-    }
+    // Twelve hours apart from the 1st: at most 40 a month stay inside it.
+    for (let i = 0; i < PER_MONTH; i++) old.push(at(new Date(Date.UTC(2023, m, 1, 12 * i)).toISOString()));
   }
   const recent = Array.from({ length: RECENT }, (_, i) => at(`2026-06-0${i + 1}T10:00:00.000Z`));
   return { old, recent };
