@@ -8,7 +8,7 @@ const sdk = (p: string) => fileURLToPath(new URL(`./packages/sdk/src/${p}`, impo
 const alias = [
   { find: /^@activity\/sdk$/, replacement: sdk('index.ts') },
   {
-    find: /^@activity\/sdk\/(client|server|sqlite|postgres|clickhouse|testing|testing\/msw)$/,
+    find: /^@activity\/sdk\/(client|server|sqlite|postgres|clickhouse|testing|testing\/msw|integrity|integrity\/check)$/,
     replacement: sdk('$1.ts'),
   },
   {
