@@ -140,7 +140,8 @@ describe('fault 4 — PostgreSQL no longer pays for dates it cannot hold', () =>
       field: 'from',
     });
     const all = await handler(new Request('http://x/entries?range=all'));
-    expect((await all.json()).entries.map((e: ActivityEntry) => e.id)).toEqual([last.id, first.id]);
+    const body = (await all.json()) as { entries: ActivityEntry[] };
+    expect(body.entries.map((e) => e.id)).toEqual([last.id, first.id]);
     await handler.close();
     await store.close();
   });
@@ -246,8 +247,9 @@ describe('fault 4 — one meaning of a range for list, facets, histogram and exp
       expect(response.status, `${path}?${query}`).toBe(200);
       return response;
     };
-    const list = (await (await get('entries')).json()).entries.map((e: ActivityEntry) => e.id) as string[];
-    const facets = (await (await get('facets')).json()).total as number;
+    const page = (await (await get('entries')).json()) as { entries: ActivityEntry[] };
+    const list = page.entries.map((e) => e.id);
+    const facets = ((await (await get('facets')).json()) as { total: number }).total;
     const histogram = (await (await get('histogram')).json()) as {
       from: string;
       to: string;

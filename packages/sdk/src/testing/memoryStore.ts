@@ -1,4 +1,3 @@
-import { ActivityError } from '../errors.js';
 import { applyJobUpdate } from '../core/jobUpdate.js';
 import {
   checkBucketMs,
@@ -8,6 +7,7 @@ import {
   sortFacet,
   toMs,
 } from '../core/storeQuery.js';
+import { ActivityError } from '../errors.js';
 import type {
   ActivityEntry,
   ActivityStore,
