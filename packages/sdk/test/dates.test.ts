@@ -8,7 +8,7 @@ import { parseFilter as clientParseFilter } from '../src/client.js';
 import { createActivity } from '../src/core/index.js';
 import { MAX_INSTANT, MIN_INSTANT } from '../src/core/isoDate.js';
 import { validateEntry } from '../src/core/validate.js';
-import { ActivityError, isActivityError } from '../src/errors.js';
+import { ActivityError } from '../src/errors.js';
 import { parseFilter, resolveFilter } from '../src/filters.js';
 import { createPostgresStore } from '../src/postgres.js';
 import { createActivityHandler } from '../src/server/handler.js';
@@ -68,7 +68,7 @@ describe('fault 4 — one range and one calendar at validation', () => {
     },
   );
 
-  it('fault 4: accepts both ends of the range and normalises offsets into it', () => {
+  it('accepts both ends of the range and normalises offsets into it', () => {
     expect(validateEntry(entry(MIN_INSTANT)).entry.occurredAt).toBe(MIN_INSTANT);
     expect(validateEntry(entry(MAX_INSTANT)).entry.occurredAt).toBe(MAX_INSTANT);
     expect(validateEntry(entry('9999-12-31T18:59:59.999-05:00')).entry.occurredAt).toBe(MAX_INSTANT);
@@ -289,17 +289,11 @@ describe('fault 4 — one meaning of a range for list, facets, histogram and exp
     }
   });
 
-  it('fault 4: only `from` counts everything after it on every route', async () => {
+  it('counts everything after a lone `from` on every route', async () => {
     const { list, facets, histogram, exported } = await routes(`from=${at(NOW - 7_200_000)}`);
     expect(list.length).toBe(3);
     expect(facets).toBe(3);
     expect(exported).toBe(3);
     expect(histogram.buckets.reduce((n, b) => n + b.count, 0)).toBe(3);
-  });
-
-  it('fault 4: a filter bound is refused rather than clamped, and isActivityError sees it', () => {
-    const error = failure(() => parseFilter('to=10000-01-01T00:00:00Z'));
-    expect(isActivityError(error, 'INVALID_FILTER')).toBe(true);
-    expect(error.field).toBe('to');
   });
 });
