@@ -23,6 +23,7 @@ import {
   type ArchiveSink,
   createArchiveReader,
   createFolderArchiveSink,
+  type FolderSinkFile,
   type FolderSinkFs,
   nodeFolderSinkFs,
 } from '../src/server/archive.js';
@@ -96,7 +97,17 @@ function faultyFs(fault: Fault): FolderSinkFs {
   return {
     mkdir: (path) => fault.run('mkdir', () => real.mkdir(path)),
     async create(path) {
-      const file = await fault.run('create', () => real.create(path));
+      let opened: FolderSinkFile | undefined;
+      const file = await fault
+        .run('create', async () => {
+          opened = await real.create(path);
+          return opened;
+        })
+        .catch(async (error: unknown) => {
+          // An acknowledgement lost after the open: release the descriptor the sink never received.
+          await opened?.close();
+          throw error;
+        });
       return {
         write: (data) =>
           fault.run(
