@@ -678,7 +678,14 @@ describe('deferred validation', () => {
     expect(errors).toHaveLength(0);
     await activity.flush();
     expect(errors.map((e) => [e.code, e.field])).toEqual([['EVENT_TOO_LARGE', 'metadata.note']]);
-    expect(activity.stats()).toMatchObject({ recorded: 3, persisted: 2, rejected: { EVENT_TOO_LARGE: 1 } });
+    // Fault 3: refused at write time, it moves from pending to rejected (calls = accepted + rejected).
+    expect(activity.stats()).toMatchObject({
+      calls: 3,
+      accepted: 2,
+      persisted: 2,
+      pending: 0,
+      rejected: { EVENT_TOO_LARGE: 1 },
+    });
     expect(activity.stats().queuedBytes).toBe(0);
     expect(await inner.get(ORG, bad as string)).toBeUndefined();
     expect(await inner.get(ORG, good as string)).toBeDefined();
