@@ -46,6 +46,30 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX activity_org_correlation ON activity_entries (org_id, correlation_id, occurred_at, id);
     `,
   },
+  {
+    version: 2,
+    name: 'integrity digests and seals',
+    // Tamper evidence (docs/integrity.md): signed digests per org, and one seal row per sealed entry
+    // (its digest and leaf hash), beside the entries so their stored rows are never rewritten.
+    up: `
+      CREATE TABLE activity_digests (
+        org_id TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        sealed_at TEXT NOT NULL,
+        -- the signed digest as JSON
+        digest TEXT NOT NULL,
+        PRIMARY KEY (org_id, sequence)
+      );
+      CREATE TABLE activity_seals (
+        org_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        leaf TEXT NOT NULL,
+        PRIMARY KEY (org_id, id)
+      );
+      CREATE INDEX activity_seals_sequence ON activity_seals (org_id, sequence, id);
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`; safe to run on every open. */

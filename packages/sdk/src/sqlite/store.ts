@@ -18,6 +18,8 @@ import {
   type StorePage,
   type StoreQuery,
 } from '../types.js';
+import type { IntegrityStore } from '../integrity/types.js';
+import { sqliteIntegrity } from './integrity.js';
 import { migrate } from './migrations.js';
 import { buildWhere, histogramSql, pageSql, searchText } from './sql.js';
 
@@ -39,7 +41,7 @@ export interface SqliteStoreOptions {
 }
 
 /** The SQLite store, with its connection and maintenance helpers. */
-export interface SqliteStore extends ActivityStore {
+export interface SqliteStore extends ActivityStore, IntegrityStore {
   /** The underlying connection, for host transactions and inspection. */
   readonly db: Database;
   /** Refreshes the planner statistics (`PRAGMA optimize`); run after large imports. */
@@ -287,6 +289,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   return {
     db,
+    ...sqliteIntegrity(db),
 
     append: (entries) =>
       wrap(() => (entries.length === 0 ? { inserted: 0, duplicates: 0 } : appendTx(entries))),

@@ -1,0 +1,162 @@
+/**
+ * The SQLite store's integrity side: digests and seal rows in their own tables (migration 2), one
+ * sealer at a time through SQLite's single writer (`BEGIN IMMEDIATE`). Entries' rows are never written.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import { parseInstant } from '../core/isoDate.js';
+import { ActivityError } from '../errors.js';
+import { digestsFrom, firstMismatch, storedRow } from '../integrity/rows.js';
+import type { IntegrityStore, SealRow, StoredRow } from '../integrity/types.js';
+import type { ActivityEntry } from '../types.js';
+import { searchText } from './sql.js';
+
+const ROW = `id, org_id, occurred_at, type, status, actor_id, actor_name, entity_type, entity_id,
+  correlation_id, idempotency_key, search, data`;
+
+interface Row {
+  id: string;
+  org_id: string;
+  occurred_at: number;
+  type: string;
+  status: string;
+  actor_id: string;
+  actor_name: string | null;
+  entity_type: string | null;
+  entity_id: string | null;
+  correlation_id: string | null;
+  idempotency_key: string | null;
+  search: string;
+  data: string;
+}
+
+/** The columns the store writes for an entry (store.ts `insert`), to compare with what is stored. */
+function expectedColumns(e: ActivityEntry): Record<string, unknown> {
+  const time = parseInstant(String(e.occurredAt));
+  return {
+    id: e.id,
+    org_id: e.orgId,
+    occurred_at: time.ok ? time.ms : Number.NaN,
+    type: e.type,
+    status: e.status,
+    actor_id: e.actor.id,
+    actor_name: e.actor.name ?? null,
+    entity_type: e.entity?.type ?? null,
+    entity_id: e.entity?.id ?? null,
+    correlation_id: e.correlationId ?? null,
+    idempotency_key: e.idempotencyKey ?? null,
+    search: searchText(e),
+  };
+}
+
+const toStored = (r: Row): StoredRow =>
+  storedRow(r.id, r.org_id, r.data, (e) =>
+    firstMismatch(expectedColumns(e), r as unknown as Record<string, unknown>),
+  );
+
+/** The integrity methods of a SQLite store on `db` (spread into the store object). */
+export function sqliteIntegrity(db: Database): IntegrityStore {
+  // Prepared on first use: a read-only database from before migration 2 still opens.
+  const statements = new Map<string, Statement>();
+  const stmt = (sql: string): Statement => {
+    let s = statements.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
+  const UNSEALED = `SELECT ${ROW} FROM activity_entries e
+     WHERE e.org_id = ? AND e.status <> 'IN_PROGRESS' AND e.id > ?
+       AND NOT EXISTS (SELECT 1 FROM activity_seals s WHERE s.org_id = e.org_id AND s.id = e.id)
+     ORDER BY e.id LIMIT ?`;
+  const unsealed = { all: (...args: unknown[]) => stmt(UNSEALED).all(...args) };
+  const lastDigest = {
+    get: (orgId: string) =>
+      stmt(
+        'SELECT sequence, digest FROM activity_digests WHERE org_id = ? ORDER BY sequence DESC LIMIT 1',
+      ).get(orgId),
+  };
+  const insertDigest = {
+    run: (...args: unknown[]) =>
+      stmt('INSERT INTO activity_digests (org_id, sequence, sealed_at, digest) VALUES (?, ?, ?, ?)').run(
+        ...args,
+      ),
+  };
+  const insertSeal = {
+    run: (...args: unknown[]) =>
+      stmt('INSERT INTO activity_seals (org_id, id, sequence, leaf) VALUES (?, ?, ?, ?)').run(...args),
+  };
+  const wrap = <T>(what: string, fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      return Promise.reject(new ActivityError('STORE_FAILED', `sqlite: ${what}: ${message}`, { cause }));
+    }
+  };
+
+  const seal = db.transaction(
+    (orgId: string, limit: number, afterId: string, build: Parameters<IntegrityStore['sealBatch']>[2]) => {
+      const last = lastDigest.get(orgId) as { sequence: number; digest: string } | undefined;
+      const previous = last ? digestsFrom([last])[0] : undefined;
+      const rows = (unsealed.all(orgId, afterId, limit) as Row[]).map(toStored);
+      const made = build(previous, rows);
+      if (!made) return undefined;
+      const d = made.digest;
+      insertDigest.run(orgId, d.sequence, d.sealedAt, JSON.stringify(d));
+      for (const s of made.seals) insertSeal.run(orgId, s.id, s.sequence, s.leaf);
+      return d;
+    },
+  );
+
+  return {
+    // IMMEDIATE takes the write lock before reading the last digest: concurrent sealers queue up.
+    sealBatch: (orgId, options, build) =>
+      wrap('seal', () => seal.immediate(orgId, options.limit, options.afterId ?? '', build)),
+    listDigests: (orgId, range) =>
+      wrap('digests', () =>
+        digestsFrom(
+          stmt(
+            'SELECT sequence, digest FROM activity_digests WHERE org_id = ? AND sequence BETWEEN ? AND ? ORDER BY sequence',
+          ).all(orgId, range?.from ?? 0, range?.to ?? Number.MAX_SAFE_INTEGER) as {
+            sequence: number;
+            digest: string;
+          }[],
+        ),
+      ),
+    sealsOf: (orgId, sequence) =>
+      wrap(
+        'seals',
+        () =>
+          stmt(
+            'SELECT id, sequence, leaf FROM activity_seals WHERE org_id = ? AND sequence = ? ORDER BY id',
+          ).all(orgId, sequence) as SealRow[],
+      ),
+    sealOf: (orgId, id) =>
+      wrap(
+        'seal',
+        () =>
+          stmt('SELECT id, sequence, leaf FROM activity_seals WHERE org_id = ? AND id = ?').get(orgId, id) as
+            | SealRow
+            | undefined,
+      ),
+    orphanSeals: (orgId, lastSequence) =>
+      wrap(
+        'seals',
+        () =>
+          stmt(
+            'SELECT id, sequence, leaf FROM activity_seals WHERE org_id = ? AND sequence > ? ORDER BY sequence, id LIMIT 100',
+          ).all(orgId, lastSequence) as SealRow[],
+      ),
+    rowsByIds: (ids) =>
+      wrap('rows', () =>
+        (
+          stmt(`SELECT ${ROW} FROM activity_entries WHERE id IN (SELECT value FROM json_each(?))`).all(
+            JSON.stringify(ids),
+          ) as Row[]
+        ).map(toStored),
+      ),
+    unsealedRows: (orgId, options) =>
+      wrap('rows', () => (unsealed.all(orgId, options.afterId ?? '', options.limit) as Row[]).map(toStored)),
+  };
+}
