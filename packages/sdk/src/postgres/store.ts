@@ -346,6 +346,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
 
     async get(orgId, id) {
+      // PostgreSQL text cannot hold NUL: no entry has such an id, and asking would fail the query.
+      if (String(id).includes('\u0000') || String(orgId).includes('\u0000')) return undefined;
       const { rows } = await run<{ doc: string }>(
         'get',
         `SELECT doc FROM ${table} WHERE id = $1 AND org_id = $2`,

@@ -4,6 +4,7 @@
  */
 import type { ActivityRecorder } from '../core/api.js';
 import { type CatalogDefinition, type CatalogLabels, catalogLabels } from '../core/catalog.js';
+import { isStorableId } from '../core/validate.js';
 import { ActivityError } from '../errors.js';
 import { parseFilter, type ResolvedFilter, resolveFilter } from '../filters.js';
 import type { ActivityFilter, ActivityStore, Viewer, ViewerPermission } from '../types.js';
@@ -311,7 +312,8 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       path: ['entries', ':id'],
       permission: 'read',
       async run(ctx) {
-        const entry = await store.get(ctx.viewer.orgId, ctx.id);
+        // fault 9: an id no entry can have (NUL, control characters) is not asked of the store.
+        const entry = isStorableId(ctx.id) ? await store.get(ctx.viewer.orgId, ctx.id) : undefined;
         if (!entry) throw new ActivityError('NOT_FOUND', 'no such entry', { status: 404 });
         return json(decorate(entry));
       },
@@ -321,7 +323,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       path: ['entries', ':id', 'retry'],
       permission: 'retry',
       async run(ctx) {
-        const entry = await store.get(ctx.viewer.orgId, ctx.id);
+        const entry = isStorableId(ctx.id) ? await store.get(ctx.viewer.orgId, ctx.id) : undefined;
         if (!entry) throw new ActivityError('NOT_FOUND', 'no such entry', { status: 404 });
         if (!retries)
           throw new NotRetryableError(entry, entry.retriggerUrl ?? options.retry?.retriggerUrl?.(entry));
