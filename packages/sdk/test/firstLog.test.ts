@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActivity } from '../src/core/activity.js';
 import { defineCatalog } from '../src/core/catalog.js';
+import { checkCatalog } from '../src/core/catalogCheck.js';
 import { ActivityError } from '../src/errors.js';
 import { createActivityHandler } from '../src/server/handler.js';
 import { createSqliteStore } from '../src/sqlite/store.js';
@@ -218,5 +219,127 @@ describe('SQLite store — creates its folder, explains what stops it', () => {
     expect(reported.field).toBe('path');
     expect(reported.message).toContain(join(dir, name));
     expect(reported.message).toMatch(/not writable by this process/);
+  });
+});
+
+describe('runtime catalog check — typos from plain JavaScript', () => {
+  type Reported = { code: string; field: string | undefined; message: string; id: string | undefined };
+  function withErrors(strictCatalog?: boolean) {
+    const errors: Reported[] = [];
+    const store = createMemoryStore();
+    const activity = recorder({
+      store,
+      ...(strictCatalog === undefined ? {} : { strictCatalog }),
+      onError: (e: ActivityError, entry?: { id?: string }) =>
+        errors.push({ code: e.code, field: e.field, message: e.message, id: entry?.id }),
+    });
+    return { activity, store, errors };
+  }
+  // Untyped, as plain JavaScript would call it.
+  const loose = (activity: unknown) =>
+    activity as {
+      record(input: Record<string, unknown>): string | undefined;
+      job(name: string): { id: string; succeed(): Promise<void> };
+      stats(): ReturnType<ReturnType<typeof createActivity>['stats']>;
+      flush(): Promise<void>;
+    };
+  const sanity = (stats: ReturnType<ReturnType<typeof createActivity>['stats']>) => {
+    const rejected = Object.values(stats.rejected).reduce((a, b) => a + b, 0);
+    const dropped = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
+    expect(stats.calls).toBe(stats.accepted + rejected);
+    expect(stats.accepted).toBe(stats.persisted + dropped + stats.pending);
+  };
+
+  it.each([
+    [{ type: 'USER_ACTION', action: 'invoice.snet', entity: { type: 'invoice', id: 'i1' } }, 'action'],
+    [{ type: 'USER_ACTION', action: 'invoce.sent', entity: { type: 'invoice', id: 'i1' } }, 'action'],
+    [{ type: 'USER_ACTION', action: 'invoice.sent', entity: { type: 'invoce', id: 'i1' } }, 'entity.type'],
+    [{ type: 'BACKGROUND_JOB', action: 'NIGHTLY_SYNCH' }, 'action'],
+  ])('reports %j through onError naming `%s`, and still records it', async (input, field) => {
+    const { activity, store, errors } = withErrors();
+    const id = loose(activity).record(input);
+    expect(id).toBeTypeOf('string');
+    await activity.flush();
+    expect(errors).toEqual([expect.objectContaining({ code: 'INVALID_EVENT', field, id })]);
+    expect(errors[0]?.message).toMatch(/not a .* of the catalog|does not match/);
+    expect(await store.get('org_1', id as string)).toBeDefined();
+    const stats = activity.stats();
+    expect(stats).toMatchObject({ calls: 1, accepted: 1, persisted: 1, rejected: {} });
+    sanity(stats);
+  });
+
+  it('reports an unknown job name given to activity.job()', async () => {
+    const { activity, errors } = withErrors();
+    const run = loose(activity).job('NIGHTLY_SYNCH');
+    await run.succeed();
+    await activity.flush();
+    expect(errors).toEqual([expect.objectContaining({ field: 'action', id: run.id })]);
+    expect(errors[0]?.message).toContain('"NIGHTLY_SYNCH" is not a job name of the catalog');
+    expect(errors[0]?.message).toContain('NIGHTLY_SYNC');
+  });
+
+  it('stays quiet for names the catalog declares', async () => {
+    const { activity, errors } = withErrors();
+    activity.record({ type: 'USER_ACTION', action: 'invoice.sent', entity: { type: 'invoice', id: 'i1' } });
+    await activity.job('NIGHTLY_SYNC').succeed();
+    activity.record({ type: 'SYSTEM_EVENT', action: 'anything.goes' }); // no systemEvents section: unchecked
+    await activity.flush();
+    expect(errors).toEqual([]);
+  });
+
+  it('strictCatalog: true rejects the entry and counts it in stats().rejected', async () => {
+    const { activity, store, errors } = withErrors(true);
+    const id = loose(activity).record({
+      type: 'USER_ACTION',
+      action: 'invoice.snet',
+      entity: { type: 'invoice', id: 'i1' },
+    });
+    expect(id).toBeUndefined();
+    const run = loose(activity).job('NIGHTLY_SYNCH');
+    await run.succeed();
+    await expect(
+      (activity as unknown as { recordDurable(i: unknown): Promise<unknown> }).recordDurable({
+        type: 'BACKGROUND_JOB',
+        action: 'NOPE',
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_EVENT', field: 'action' });
+    activity.record({ type: 'USER_ACTION', action: 'invoice.sent', entity: { type: 'invoice', id: 'i2' } });
+    await activity.flush();
+    expect(errors.map((e) => e.field)).toEqual(['action', 'action']);
+    const stats = activity.stats();
+    expect(stats).toMatchObject({ calls: 4, accepted: 1, persisted: 1, rejected: { INVALID_EVENT: 3 } });
+    sanity(stats);
+    expect((await store.query({ orgId: 'org_1', limit: 10 })).entries).toHaveLength(1);
+  });
+
+  it('checks webhook providers and their event types when the catalog declares webhooks', () => {
+    const hooks = defineCatalog({
+      entities: {},
+      webhooks: { stripe: { label: 'Stripe', events: ['invoice.paid'] } },
+    });
+    const candidate = (provider: string, action: string) => ({
+      type: 'WEBHOOK',
+      action,
+      webhook: { provider, eventType: action },
+    });
+    expect(checkCatalog(hooks, candidate('stripe', 'invoice.paid'))).toBeUndefined();
+    expect(checkCatalog(hooks, candidate('strpe', 'invoice.paid'))?.field).toBe('webhook.provider');
+    expect(checkCatalog(hooks, candidate('stripe', 'invoice.payed'))?.field).toBe('action');
+  });
+
+  it('never throws on hostile input and quotes at most a bounded part of a huge value', () => {
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('boom');
+        },
+      },
+    );
+    expect(checkCatalog(catalog, { type: 'USER_ACTION', action: 'invoice.sent', entity: hostile })).toBe(
+      undefined,
+    );
+    const error = checkCatalog(catalog, { type: 'BACKGROUND_JOB', action: 'X'.repeat(1_000_000) });
+    expect(error?.message.length).toBeLessThan(300);
   });
 });

@@ -45,6 +45,7 @@ import type {
   UserActionInput,
   WebhookInput,
 } from './catalog.js';
+import { checkCatalog } from './catalogCheck.js';
 import { currentContext, withContext } from './context.js';
 import { withDeadline } from './deadline.js';
 import { diffObjects, summarizeChanges } from './diff.js';
@@ -96,6 +97,12 @@ export interface ActivityOptions<C extends CatalogDefinition = CatalogDefinition
   retryable?: { jobs?: string[] | undefined; providers?: string[] | undefined } | undefined;
   /** Receives every problem hidden from host code: rejected input, overflow, store failures. */
   onError?: ActivityErrorHandler | undefined;
+  /**
+   * With a catalog, an entity type, action, job name, system event or webhook provider it does not
+   * declare is reported through `onError` (`INVALID_EVENT` naming the field) and still recorded; `true`
+   * rejects such an entry instead (counted in `stats().rejected.INVALID_EVENT`). @default false
+   */
+  strictCatalog?: boolean | undefined;
   /**
    * Deadline of one store call (append, job update, flush): a call that passes it counts as failed and
    * is retried like any failure, so a store that never answers cannot hold the writer. 0 disables it.
@@ -1046,6 +1053,11 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
         return new ActivityError('SHUTDOWN', 'record() after shutdown(): the entry was not accepted');
       }
       const candidate = make();
+      const unknownName = catalog === undefined ? undefined : checkCatalog(catalog, candidate);
+      if (unknownName !== undefined) {
+        if (options.strictCatalog === true) throw unknownName;
+        report(unknownName, { id: candidate.id as string });
+      }
       let item: QueueItem;
       if (keep) {
         // Job runs and durable records read their entry again: validated in full, now.
