@@ -15,6 +15,7 @@ const BUDGET_MS = 50;
 /** Longest field and message an error may carry, whatever the input. */
 const MAX_FIELD = 1200;
 const MAX_MESSAGE = 2500;
+const TRIES = 5;
 
 function setup(overrides: Partial<ActivityOptions> = {}) {
   const store = createMemoryStore();
@@ -34,25 +35,15 @@ const event = (extra: Record<string, unknown> = {}): RecordInput =>
   ({ type: 'USER_ACTION', action: 'contact.updated', ...extra }) as RecordInput;
 
 /**
- * Milliseconds `run` takes on what `make` built (outside the timing); the fastest of up to three tries
- * past the budget (a GC pause is not the input's).
+ * Milliseconds `run` takes on what `make` built (outside the timing); the fastest of up to five tries
+ * past the budget (a GC pause or a busy CI host is not the input's; a fault costs seconds every time).
  */
 function timed<T>(make: () => T, run: (input: T) => void): number {
   let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 3 && best > BUDGET_MS; i++) {
+  for (let i = 0; i < TRIES && best > BUDGET_MS; i++) {
     const input = make();
     const start = performance.now();
     run(input);
-    best = Math.min(best, performance.now() - start);
-  }
-  return best;
-}
-
-async function timedAsync(fn: () => Promise<unknown>): Promise<number> {
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 3 && best > BUDGET_MS; i++) {
-    const start = performance.now();
-    await fn();
     best = Math.min(best, performance.now() - start);
   }
   return best;
@@ -194,27 +185,53 @@ const PLACES: Record<string, (value: unknown) => unknown> = {
   'the whole input': (value) => value,
 };
 
+/**
+ * Times one recording call on a fresh `input`, then the writer's processing of what it queued (the
+ * batch-time validation and redaction, in `flush()`); the fastest of up to five tries past the budget.
+ */
+async function measure(
+  activity: ReturnType<typeof setup>['activity'],
+  input: () => unknown,
+  call: (value: unknown) => void,
+): Promise<{ callMs: number; writerMs: number }> {
+  let callMs = Number.POSITIVE_INFINITY;
+  let writerMs = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < TRIES && (callMs > BUDGET_MS || writerMs > BUDGET_MS); i++) {
+    const value = input();
+    let start = performance.now();
+    call(value);
+    callMs = Math.min(callMs, performance.now() - start);
+    start = performance.now();
+    await activity.flush();
+    writerMs = Math.min(writerMs, performance.now() - start);
+  }
+  return { callMs, writerMs };
+}
+
 /** Records `input` both ways and asserts the budget on each call and on the writer's processing. */
 async function expectBounded(input: () => unknown, label: string): Promise<void> {
   const { activity, errors } = setup();
-  let returned: unknown;
-  const recordMs = timed(input, (value) => {
-    returned = activity.record(value as RecordInput);
+  const record = await measure(activity, input, (value) => {
+    const returned = activity.record(value as RecordInput);
+    expect(returned === undefined || typeof returned === 'string', label).toBe(true);
   });
-  expect(returned === undefined || typeof returned === 'string', label).toBe(true);
-  // The writer validates and redacts each queued snapshot when it takes it: that turn is bounded too.
-  const writerMs = await timedAsync(() => activity.flush());
-  let durable: Promise<ActivityEntry> | undefined;
-  const durableMs = timed(input, (value) => {
-    durable = activity.recordDurable(value as RecordInput);
-    durable.catch(() => {});
+  const durables: Promise<ActivityEntry>[] = [];
+  const durable = await measure(activity, input, (value) => {
+    const promise = activity.recordDurable(value as RecordInput);
+    promise.catch(() => {});
+    durables.push(promise);
   });
-  const settled = await Promise.allSettled([durable]);
-  const durableWriterMs = await timedAsync(() => activity.flush());
-  const times = { recordMs, writerMs, durableMs, durableWriterMs };
+  const times = {
+    recordMs: record.callMs,
+    writerMs: record.writerMs,
+    durableMs: durable.callMs,
+    durableWriterMs: durable.writerMs,
+  };
   for (const [what, ms] of Object.entries(times)) expect(ms, `${label}: ${what}`).toBeLessThan(BUDGET_MS);
   for (const error of errors) expectNamed(error);
-  if (settled[0]?.status === 'rejected') expectNamed(settled[0].reason);
+  for (const settled of await Promise.allSettled(durables)) {
+    if (settled.status === 'rejected') expectNamed(settled.reason);
+  }
   await activity.shutdown();
 }
 
