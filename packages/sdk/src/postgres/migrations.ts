@@ -92,4 +92,29 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     },
   },
+  {
+    version: 3,
+    name: 'integrity digests and seals',
+    // Tamper evidence (docs/integrity.md): signed digests per org, and one seal row per sealed entry (its
+    // digest and leaf hash), beside the entries so their rows are never rewritten.
+    async up({ client, schema }) {
+      await client.query(`
+        CREATE TABLE ${schema}.digests (
+          org_id    text COLLATE "C" NOT NULL,
+          sequence  bigint NOT NULL,
+          sealed_at timestamptz NOT NULL,
+          digest    text NOT NULL,
+          PRIMARY KEY (org_id, sequence)
+        )`);
+      await client.query(`
+        CREATE TABLE ${schema}.seals (
+          org_id   text COLLATE "C" NOT NULL,
+          id       text COLLATE "C" NOT NULL,
+          sequence bigint NOT NULL,
+          leaf     text NOT NULL,
+          PRIMARY KEY (org_id, id)
+        )`);
+      await client.query(`CREATE INDEX seals_sequence ON ${schema}.seals (org_id, sequence, id)`);
+    },
+  },
 ];

@@ -13,6 +13,8 @@ import type {
   StorePage,
   StoreQuery,
 } from '../types.js';
+import type { IntegrityStore } from '../integrity/types.js';
+import { postgresIntegrity } from './integrity.js';
 import { LOCK_NAMESPACE, MIGRATIONS } from './migrations.js';
 import { DEFAULT_DEADLINES, guardPool, type PostgresStoreStats } from './pool.js';
 import { applyJobUpdate, likePattern, safeJson, safeOptional, safeText, searchText } from './rows.js';
@@ -64,7 +66,7 @@ export interface PostgresStoreOptions {
 export type PostgresQueryable = Pick<pg.ClientBase, 'query'>;
 
 /** A PostgreSQL {@link ActivityStore}, plus migrations and same-transaction writes. */
-export interface PostgresStore extends ActivityStore {
+export interface PostgresStore extends ActivityStore, IntegrityStore {
   /** Applies pending migrations; safe to call from many processes at once (advisory lock). */
   migrate(): Promise<void>;
   /**
@@ -291,6 +293,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     pool,
     migrate,
     stats: guard.stats,
+    ...postgresIntegrity({ guard, schema, ready }),
 
     async append(entries) {
       await ready();
