@@ -565,6 +565,8 @@ function entrySchemaOf(strict: boolean) {
     retriggerUrl: text(4096).optional(),
     completedAt: time.optional(),
     durationMs: duration.optional(),
+    heartbeatAt: time.optional(),
+    leaseExpiresAt: time.optional(),
   });
   // Refinements and transforms cost zod far more than its structural checks: the non-strict twin has none.
   if (!strict) return shape;
@@ -642,6 +644,7 @@ function headersFit(message: unknown): boolean {
 function meetsFieldRules(entry: Fields): boolean {
   if (!required(entry, 'id', 256) || !required(entry, 'orgId', 256)) return false;
   if (!time(entry, 'occurredAt') || !time(entry, 'recordedAt') || !time(entry, 'completedAt')) return false;
+  if (!time(entry, 'heartbeatAt') || !time(entry, 'leaseExpiresAt')) return false;
   if (entry.status === 'IN_PROGRESS' && entry.type !== 'BACKGROUND_JOB') return false;
   if (!number(entry, 'schemaVersion', 1, true)) return false;
   const actor = entry.actor as Fields;
@@ -1067,6 +1070,8 @@ const matchesEntryShape = shape([
   ['retriggerUrl', isString],
   ['completedAt', isString],
   ['durationMs', isNumber],
+  ['heartbeatAt', isString],
+  ['leaseExpiresAt', isString],
 ]);
 
 /**
