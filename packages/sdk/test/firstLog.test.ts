@@ -343,3 +343,93 @@ describe('runtime catalog check — typos from plain JavaScript', () => {
     expect(error?.message.length).toBeLessThan(300);
   });
 });
+
+describe('cors option — a page on another origin (a Vite dev server) without a proxy', () => {
+  const page = 'http://localhost:5173';
+  const api = 'http://127.0.0.1:3000/api/activity';
+  const setup = () => {
+    const activity = recorder({ retryable: { jobs: ['NIGHTLY_SYNC'] } });
+    const handler = createActivityHandler({
+      activity,
+      authorize,
+      cors: { origin: page },
+      retry: { jobs: { NIGHTLY_SYNC: async () => undefined } },
+    });
+    closers.push(() => handler.close());
+    return handler;
+  };
+
+  it('answers a preflight from the configured origin, and refuses another', async () => {
+    const handler = setup();
+    const preflight = (origin: string) =>
+      handler(
+        new Request(`${api}/export.csv`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'GET',
+            'access-control-request-headers': 'x-activity-request',
+          },
+        }),
+      );
+    const ok = await preflight(page);
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(page);
+    expect(ok.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(ok.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(ok.headers.get('access-control-allow-headers')).toBe('x-activity-request');
+    const foreign = await preflight('https://evil.example');
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('adds CORS headers for the configured origin only', async () => {
+    const handler = setup();
+    const get = (origin: string) => handler(new Request(`${api}/entries`, { headers: { origin } }));
+    const ok = await get(page);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(page);
+    expect(ok.headers.get('vary')).toMatch(/Origin/);
+    const foreign = await get('https://evil.example');
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('lets the configured origin through the cross-site checks, and nothing else', async () => {
+    const handler = createActivityHandler({
+      store: createMemoryStore(),
+      authorize: () => ({ ...viewer, permissions: ['read', 'retry'] }),
+      cors: { origin: page },
+    });
+    const post = (origin: string, site: string) =>
+      handler(
+        new Request(`${api}/entries/missing/retry`, {
+          method: 'POST',
+          headers: { origin, 'sec-fetch-site': site },
+        }),
+      );
+    // Past the check, the route answers 404: there is no such entry.
+    const fromPage = await post(page, 'same-site');
+    expect(fromPage.status).toBe(404);
+    expect(fromPage.headers.get('access-control-allow-origin')).toBe(page);
+    const sameSiteOther = await post('http://localhost:6006', 'same-site');
+    expect(sameSiteOther.status).toBe(403);
+    expect(((await sameSiteOther.json()) as { error: { field: string } }).error.field).toBe('Sec-Fetch-Site');
+    const foreign = await post('https://evil.example', 'cross-site');
+    expect(foreign.status).toBe(403);
+  });
+
+  it.each([
+    ['*', /"\*" is not allowed/],
+    ['localhost:5173', /not an http\(s\) origin/],
+    ['http://localhost:5173/app', /has a path/],
+  ])('refuses cors.origin %j at construction', (origin, message) => {
+    let error: unknown;
+    try {
+      createActivityHandler({ store: createMemoryStore(), authorize, cors: { origin } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'CONFIG', field: 'cors.origin' });
+    expect((error as Error).message).toMatch(message);
+  });
+});

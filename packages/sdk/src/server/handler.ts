@@ -8,6 +8,7 @@ import { isStorableId } from '../core/validate.js';
 import { ActivityError } from '../errors.js';
 import { parseFilter, type ResolvedFilter, resolveFilter } from '../filters.js';
 import type { ActivityFilter, ActivityStore, Viewer, ViewerPermission } from '../types.js';
+import { type Cors, createCors, type HandlerCorsOptions } from './cors.js';
 import { type CrossSiteGuard, checkCrossSite, REQUEST_MARKER_HEADER } from './crossSite.js';
 import { createExporter, type Exporter, type ExportNotice } from './export.js';
 import { planHistogram } from './histogramPlan.js';
@@ -111,11 +112,19 @@ export interface ActivityHandlerOptions {
    * @example ['https://admin.example.com']
    */
   allowedOrigins?: readonly string[] | undefined;
+  /**
+   * Lets pages on other origins call the handler (a dev server on another port, a separate front end):
+   * preflights are answered and responses carry CORS headers for exactly these origins, which the
+   * cross-site checks then trust as well. The client is created with the handler's absolute URL.
+   * @example { origin: 'http://localhost:5173' }
+   */
+  cors?: HandlerCorsOptions | undefined;
   /** Clock, for tests. @default () => new Date() */
   now?: (() => Date) | undefined;
 }
 
 export { REQUEST_MARKER_HEADER };
+export type { HandlerCorsOptions };
 
 /** The handler: a fetch-standard function, plus lifecycle for background retries. */
 export interface ActivityHandler {
@@ -241,6 +250,8 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
     (options.allowedOrigins ?? []).map((o) => originOption(o, 'allowedOrigins')),
   );
   if (publicBase !== undefined) trustedOrigins.add(originOption(publicBase, 'publicBaseUrl'));
+  const cors: Cors | undefined = options.cors === undefined ? undefined : createCors(options.cors);
+  for (const origin of cors?.origins ?? []) trustedOrigins.add(origin);
   const tailPerOrg = limitOption(options.maxTailConnections?.perOrg, 50, 'maxTailConnections.perOrg');
   const tailTotal = limitOption(options.maxTailConnections?.total, 500, 'maxTailConnections.total');
   /** Open tail streams per org; an org's key is removed at zero so the map stays small. */
@@ -590,7 +601,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
   const methodNotAllowed = (allow: string) =>
     json({ error: { code: 'HTTP', message: `method not allowed; use ${allow}` } }, 405, { allow });
 
-  return Object.assign(handle, {
+  return Object.assign(cors ? cors.wrap(handle) : handle, {
     async idle() {
       await retries?.idle();
     },
