@@ -123,8 +123,8 @@ export interface ActivityHandlerOptions {
   now?: (() => Date) | undefined;
 }
 
-export { REQUEST_MARKER_HEADER };
 export type { HandlerCorsOptions };
+export { REQUEST_MARKER_HEADER };
 
 /** The handler: a fetch-standard function, plus lifecycle for background retries. */
 export interface ActivityHandler {
