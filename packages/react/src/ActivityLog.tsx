@@ -8,7 +8,7 @@ import { ExportButton } from './ExportButton.js';
 import { FilterBar } from './FilterBar.js';
 import { clearFilter, filterChips, narrowToBucket } from './filterState.js';
 import { Histogram } from './Histogram.js';
-import { useActivityHistogram, useActivityList } from './hooks.js';
+import { useActivityHistogram, useActivityList, usePrefetchEntry } from './hooks.js';
 import { cx } from './StatusBadge.js';
 import type { ActivityStrings, DeepPartial } from './strings.js';
 import type { EntityHref } from './types.js';
@@ -94,6 +94,8 @@ function ActivityLogPage({
   const chips = filterChips(filter, { strings, labels, locale, timeZone });
   const description = chips.length ? chips.map((c) => c.label).join(', ') : undefined;
   const { fetchNextPage, refetch } = list;
+  const prefetch = usePrefetchEntry();
+  const prefetchRow = useCallback((entry: { id: string }) => prefetch(entry.id), [prefetch]);
   const loadMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
   const showNew = () => {
     list.prependEntries(tail.flush());
@@ -152,6 +154,7 @@ function ActivityLogPage({
           loadingMore={list.isFetchingNextPage}
           onLoadMore={loadMore}
           onOpen={(entry) => setSelectedId(entry.id)}
+          onRowIntent={prefetchRow}
           selectedId={selectedId}
           activeIndex={activeIndex}
           onActiveIndexChange={setActiveIndex}

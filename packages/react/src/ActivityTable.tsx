@@ -1,7 +1,7 @@
 // biome-ignore-all lint/a11y/useSemanticElements: a virtualized grid positions rows absolutely, which table elements cannot do
 // biome-ignore-all lint/a11y/useFocusableInteractive: focus stays on the grid; rows are reached with aria-activedescendant
 // biome-ignore-all lint/a11y/useKeyWithClickEvents: row clicks mirror Enter, which the grid handles for the active row
-import type { ActivityEntry } from '@activity/sdk/client';
+import type { ActivityEntrySummary } from '@activity/sdk/client';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Locale } from 'date-fns';
 import {
@@ -20,6 +20,7 @@ import {
 import { useNowMs } from './clock.js';
 import { useActivityContext, useThemeAttributes } from './context.js';
 import { actorLabel, eventLabel, formatExact, formatRelative, formatRelativeCompact } from './format.js';
+import { createRowIntent } from './rowIntent.js';
 import { cx } from './StatusBadge.js';
 import type { ActivityStrings } from './strings.js';
 import type { ActivityLabels } from './types.js';
@@ -28,7 +29,7 @@ import { moveIndex, progressPercent, shouldLoadMore } from './useLogRows.js';
 /** Props of {@link ActivityTable}. */
 export interface ActivityTableProps extends Omit<ComponentProps<'div'>, 'children' | 'onError'> {
   /** Loaded entries, newest first. */
-  entries: readonly ActivityEntry[];
+  entries: readonly ActivityEntrySummary[];
   /** First page still loading: shows a skeleton. */
   loading?: boolean | undefined;
   /** Load error: shows the error state with Retry. */
@@ -40,7 +41,12 @@ export interface ActivityTableProps extends Omit<ComponentProps<'div'>, 'childre
   /** Called when the rendered rows come near the end. */
   onLoadMore?: (() => void) | undefined;
   /** Enter or click on a row. */
-  onOpen?: ((entry: ActivityEntry, index: number) => void) | undefined;
+  onOpen?: ((entry: ActivityEntrySummary, index: number) => void) | undefined;
+  /**
+   * The pointer rested on a row, or the keyboard made it active: the moment to prefetch its full entry
+   * (`ActivityLog` does). Not called for rows the pointer only passes over while scrolling.
+   */
+  onRowIntent?: ((entry: ActivityEntrySummary) => void) | undefined;
   /** Id of the entry shown in the drawer (marked aria-selected). */
   selectedId?: string | undefined;
   /** Controlled active (keyboard) row. */
@@ -76,6 +82,7 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
     loadingMore = false,
     onLoadMore,
     onOpen,
+    onRowIntent,
     selectedId,
     activeIndex: activeProp,
     defaultActiveIndex = -1,
@@ -96,9 +103,21 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
   const idBase = useId();
   const [activeInternal, setActiveInternal] = useState(defaultActiveIndex);
   const active = activeProp ?? activeInternal;
+  const entriesRef = useRef(entries);
+  entriesRef.current = entries;
+  const intentRef = useRef(onRowIntent);
+  intentRef.current = onRowIntent;
+  const [intent] = useState(() =>
+    createRowIntent((id) => {
+      const entry = entriesRef.current.find((e) => e.id === id);
+      if (entry) intentRef.current?.(entry);
+    }),
+  );
+  useEffect(() => () => intent.cancel(), [intent]);
   const setActive = (i: number) => {
     if (activeProp === undefined) setActiveInternal(i);
     onActiveIndexChange?.(i);
+    intent.point(entries[i]?.id);
   };
   const count = entries.length + (hasMore ? 1 : 0);
   // Stable callbacks: the virtualizer recomputes the positions of all `count` items whenever
@@ -129,6 +148,8 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
   // the exact time for the time, the full text for a cut actor or event.
   const onBodyPointerOver = (event: PointerEvent<HTMLDivElement>) => {
     const target = event.target instanceof Element ? event.target : null;
+    if (onRowIntent)
+      intent.point(entries[Number(target?.closest<HTMLElement>('[data-index]')?.dataset.index)]?.id);
     const time = target?.closest('time');
     if (time) time.title = formatExact(time.dateTime, { locale, timeZone });
     const cut = target?.closest<HTMLElement>('.activity-cell-event, .activity-cell-actor .activity-truncate');
@@ -194,6 +215,7 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
             style={{ height: virtualizer.getTotalSize() }}
             onClick={onBodyClick}
             onPointerOver={onBodyPointerOver}
+            onPointerLeave={() => intent.cancel()}
           >
             {items.map((item) => {
               const entry = entries[item.index];
@@ -278,7 +300,7 @@ interface RowProps {
   index: number;
   start: number;
   size: number;
-  entry: ActivityEntry;
+  entry: ActivityEntrySummary;
   active: boolean;
   selected: boolean;
   /** The shared clock in ms: a number, so an unchanged tick keeps the row memoised. */
@@ -288,7 +310,7 @@ interface RowProps {
   labels: ActivityLabels;
 }
 
-function statusSlug(status: ActivityEntry['status']): string {
+function statusSlug(status: ActivityEntrySummary['status']): string {
   return status.toLowerCase().replace('_', '-');
 }
 

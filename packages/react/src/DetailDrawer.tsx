@@ -1,4 +1,4 @@
-import type { ActivityEntry, FieldChange, WebhookMessage } from '@activity/sdk/client';
+import type { ActivityEntry, ActivityEntrySummary, FieldChange, WebhookMessage } from '@activity/sdk/client';
 import { Dialog } from 'radix-ui';
 import {
   type ComponentProps,
@@ -40,8 +40,8 @@ export interface DetailDrawerProps {
   defaultEntryId?: string | undefined;
   /** Called with a new id (related entry, new run) or undefined on close. */
   onEntryIdChange?: ((id: string | undefined) => void) | undefined;
-  /** The row's copy of the entry, shown while the full entry loads. */
-  placeholder?: ActivityEntry | undefined;
+  /** The row's summary of the entry, shown while the full entry loads. */
+  placeholder?: ActivityEntrySummary | undefined;
   /** Link to the affected record in the host app. Only http(s) and relative URLs are rendered. */
   entityHref?: EntityHref | undefined;
   /** Whether the viewer may retry; the server checks again. @default true */
@@ -119,7 +119,13 @@ export function DetailDrawer(props: DetailDrawerProps): ReactNode {
             </Dialog.Close>
           </div>
           {entry ? (
-            <EntryDetail key={entry.id} entry={entry} {...props} onOpenEntry={setEntryId} />
+            <EntryDetail
+              key={entry.id}
+              entry={entry}
+              {...props}
+              partial={query.isPlaceholderData}
+              onOpenEntry={setEntryId}
+            />
           ) : (
             <Dialog.Description className="activity-muted">
               {query.error ? query.error.message : strings.loading}
@@ -131,7 +137,7 @@ export function DetailDrawer(props: DetailDrawerProps): ReactNode {
   );
 }
 
-function eventLabelFor(entry: ActivityEntry, labels: ActivityLabels): string {
+function eventLabelFor(entry: ActivityEntrySummary, labels: ActivityLabels): string {
   return entry.type === 'WEBHOOK' && entry.webhook ? entry.webhook.eventType : eventLabel(entry, labels);
 }
 
@@ -141,19 +147,18 @@ function EntryDetail({
   canRetry = true,
   retrySucceeded,
   onOpenEntry,
-}: DetailDrawerProps & { entry: ActivityEntry; onOpenEntry: (id: string) => void }): ReactNode {
-  const { strings, labels, locale, timeZone } = useActivityContext();
+  partial,
+}: DetailDrawerProps & {
+  entry: ActivityEntry;
+  /** Only the row's summary so far: the parts it lacks are announced as loading, and no action is offered. */
+  partial: boolean;
+  onOpenEntry: (id: string) => void;
+}): ReactNode {
+  const { strings, locale, timeZone } = useActivityContext();
   const now = useNow();
   const href = entry.entity && entityHref ? safeHref(entityHref(entry.entity)) : undefined;
-  const retriggerHref = safeHref(entry.retriggerUrl);
-  const permitted = useViewerCan('retry');
-  const retry = retryAvailability(entry, {
-    allowed: permitted && (typeof canRetry === 'function' ? canRetry(entry) : canRetry),
-    retrySucceeded,
-  });
-  const percent = progressPercent(entry.progress);
   return (
-    <div className="activity-drawer-body">
+    <div className="activity-drawer-body" data-state={partial ? 'partial' : 'full'}>
       <Dialog.Description className="activity-drawer-subtitle">
         <StatusBadge status={entry.status} />
         <span>{strings.types[entry.type]}</span>
@@ -163,56 +168,110 @@ function EntryDetail({
         </time>
       </Dialog.Description>
       {entry.summary && <p className="activity-summary">{entry.summary}</p>}
-      <dl className="activity-facts">
-        <dt>{strings.actor}</dt>
-        <dd>
-          {actorLabel(entry)} <span className="activity-muted">({strings.actorKinds[entry.actor.kind]})</span>
-        </dd>
-        <dt>{strings.action}</dt>
-        <dd>
-          {actionLabel(entry, labels)}
-          {actionLabel(entry, labels) !== entry.action && (
-            <code className="activity-code-inline">{entry.action}</code>
-          )}
-        </dd>
-        {entry.entity && (
-          <>
-            <dt>{strings.entity}</dt>
-            <dd>
-              <span className="activity-muted">{entityTypeLabel(entry.entity.type, labels)} </span>
-              {href ? (
-                <a href={href} className="activity-link">
-                  {entry.entity.label ?? entry.entity.id}
-                </a>
-              ) : (
-                <span>{entry.entity.label ?? entry.entity.id}</span>
-              )}
-            </dd>
-          </>
+      <Facts entry={entry} href={href} onOpenEntry={onOpenEntry} />
+      {partial ? (
+        <p className="activity-muted activity-drawer-loading" role="status">
+          {strings.loadingDetails}
+        </p>
+      ) : (
+        <EntryParts
+          entry={entry}
+          canRetry={canRetry}
+          retrySucceeded={retrySucceeded}
+          onOpenEntry={onOpenEntry}
+        />
+      )}
+    </div>
+  );
+}
+
+/** Actor, action, entity, times and retry link of an entry. */
+function Facts({
+  entry,
+  href,
+  onOpenEntry,
+}: {
+  entry: ActivityEntry;
+  href: string | undefined;
+  onOpenEntry: (id: string) => void;
+}): ReactNode {
+  const { strings, labels, locale, timeZone } = useActivityContext();
+  return (
+    <dl className="activity-facts">
+      <dt>{strings.actor}</dt>
+      <dd>
+        {actorLabel(entry)} <span className="activity-muted">({strings.actorKinds[entry.actor.kind]})</span>
+      </dd>
+      <dt>{strings.action}</dt>
+      <dd>
+        {actionLabel(entry, labels)}
+        {actionLabel(entry, labels) !== entry.action && (
+          <code className="activity-code-inline">{entry.action}</code>
         )}
-        <dt>{strings.occurredAt}</dt>
-        <dd>{formatExact(entry.occurredAt, { locale, timeZone })}</dd>
-        {entry.durationMs !== undefined && (
-          <>
-            <dt>{strings.duration}</dt>
-            <dd>{formatDuration(entry.durationMs)}</dd>
-          </>
-        )}
-        {entry.retryOf && (
-          <>
-            <dt>{strings.retryOf}</dt>
-            <dd>
-              <button
-                type="button"
-                className="activity-link-button"
-                onClick={() => onOpenEntry(entry.retryOf as string)}
-              >
-                <code>{entry.retryOf}</code>
-              </button>
-            </dd>
-          </>
-        )}
-      </dl>
+      </dd>
+      {entry.entity && (
+        <>
+          <dt>{strings.entity}</dt>
+          <dd>
+            <span className="activity-muted">{entityTypeLabel(entry.entity.type, labels)} </span>
+            {href ? (
+              <a href={href} className="activity-link">
+                {entry.entity.label ?? entry.entity.id}
+              </a>
+            ) : (
+              <span>{entry.entity.label ?? entry.entity.id}</span>
+            )}
+          </dd>
+        </>
+      )}
+      <dt>{strings.occurredAt}</dt>
+      <dd>{formatExact(entry.occurredAt, { locale, timeZone })}</dd>
+      {entry.durationMs !== undefined && (
+        <>
+          <dt>{strings.duration}</dt>
+          <dd>{formatDuration(entry.durationMs)}</dd>
+        </>
+      )}
+      {entry.retryOf && (
+        <>
+          <dt>{strings.retryOf}</dt>
+          <dd>
+            <button
+              type="button"
+              className="activity-link-button"
+              onClick={() => onOpenEntry(entry.retryOf as string)}
+            >
+              <code>{entry.retryOf}</code>
+            </button>
+          </dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+/** Progress, error, diff, webhook, metadata, related entries, id and actions: the full entry's parts. */
+function EntryParts({
+  entry,
+  canRetry = true,
+  retrySucceeded,
+  onOpenEntry,
+}: {
+  entry: ActivityEntry;
+  canRetry: DetailDrawerProps['canRetry'];
+  retrySucceeded: boolean | undefined;
+  onOpenEntry: (id: string) => void;
+}): ReactNode {
+  const { strings } = useActivityContext();
+  const retriggerHref = safeHref(entry.retriggerUrl);
+  const permitted = useViewerCan('retry');
+  const retry = retryAvailability(entry, {
+    allowed: permitted && (typeof canRetry === 'function' ? canRetry(entry) : canRetry),
+    retrySucceeded,
+  });
+  const percent = progressPercent(entry.progress);
+  return (
+    <>
       {entry.status === 'IN_PROGRESS' && (
         <div className="activity-section">
           <div
@@ -263,7 +322,7 @@ function EntryDetail({
           )}
         </div>
       )}
-    </div>
+    </>
   );
 }
 

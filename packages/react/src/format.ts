@@ -1,4 +1,4 @@
-import type { ActivityEntry } from '@activity/sdk/client';
+import type { ActivityEntry, ActivityEntrySummary } from '@activity/sdk/client';
 import { formatDistanceStrict, type Locale } from 'date-fns';
 import type { ActivityLabels } from './types.js';
 
@@ -225,7 +225,10 @@ export function entityTypeLabel(type: string, labels?: ActivityLabels): string {
 }
 
 /** "Contact updated · Alex Chen" — the table's Event column. */
-export function eventLabel(entry: ActivityEntry, labels?: ActivityLabels): string {
+export function eventLabel(
+  entry: Pick<ActivityEntrySummary, 'action' | 'type' | 'entity'>,
+  labels?: ActivityLabels,
+): string {
   const action = actionLabel(entry, labels);
   const target = entry.entity?.label ?? entry.entity?.id;
   return target ? `${action} · ${target}` : action;

@@ -1,4 +1,10 @@
-import type { ActivityEntry, ActivityFilter, Facets, Histogram } from '@activity/sdk/client';
+import type {
+  ActivityEntry,
+  ActivityEntrySummary,
+  ActivityFilter,
+  Facets,
+  Histogram,
+} from '@activity/sdk/client';
 import { serializeFilter } from '@activity/sdk/client';
 import {
   type InfiniteData,
@@ -41,12 +47,12 @@ export type UseActivityListResult = UseInfiniteQueryResult<
   InfiniteData<ActivityListPage, string | undefined>,
   Error
 > & {
-  /** Every loaded entry, newest first, without duplicates. */
-  entries: ActivityEntry[];
+  /** Every loaded entry (summaries), newest first, without duplicates. */
+  entries: ActivityEntrySummary[];
   /** Replaces a loaded entry by id (live progress of a job); returns false when it is not loaded. */
-  patchEntry: (entry: ActivityEntry) => boolean;
+  patchEntry: (entry: ActivityEntrySummary) => boolean;
   /** Puts newer entries (from the live tail) at the top of the first page, without a request. */
-  prependEntries: (entries: readonly ActivityEntry[]) => void;
+  prependEntries: (entries: readonly ActivityEntrySummary[]) => void;
 };
 
 /** Entries matching a filter, newest first, loaded page by page (`fetchNextPage`). */
@@ -80,7 +86,7 @@ export function useActivityList(
     if (pages.length === 1) return pages[0]?.entries ?? [];
     // Entries can repeat across pages when new ones arrive between requests; keep the first copy.
     const seen = new Set<string>();
-    const out: ActivityEntry[] = [];
+    const out: ActivityEntrySummary[] = [];
     for (const page of pages) {
       for (const e of page.entries) {
         if (seen.has(e.id)) continue;
@@ -92,7 +98,7 @@ export function useActivityList(
   }, [pages]);
   const keyText = JSON.stringify(queryKey);
   const patchEntry = useCallback(
-    (entry: ActivityEntry): boolean => {
+    (entry: ActivityEntrySummary): boolean => {
       let found = false;
       queryClient.setQueryData<InfiniteData<ActivityListPage, string | undefined>>(
         JSON.parse(keyText),
@@ -108,13 +114,14 @@ export function useActivityList(
           };
         },
       );
-      if (found) queryClient.setQueryData(activityKeys.entry(entry.id), entry);
+      // The tail sends summaries: a cached full entry is stale now, and is fetched again when shown.
+      if (found) void queryClient.invalidateQueries({ queryKey: activityKeys.entry(entry.id), exact: true });
       return found;
     },
     [queryClient, keyText],
   );
   const prependEntries = useCallback(
-    (fresh: readonly ActivityEntry[]) => {
+    (fresh: readonly ActivityEntrySummary[]) => {
       if (fresh.length === 0) return;
       queryClient.setQueryData<InfiniteData<ActivityListPage, string | undefined>>(
         JSON.parse(keyText),
@@ -140,9 +147,12 @@ export function useActivityList(
 export interface UseActivityEntryOptions {
   /** Re-fetch every N ms while the entry is IN_PROGRESS. @default 2000 */
   pollWhileRunningMs?: number | false | undefined;
-  /** Shown until the full entry arrives (the row's copy). */
-  placeholder?: ActivityEntry | undefined;
+  /** Shown until the full entry arrives (the row's summary); `isPlaceholderData` is true meanwhile. */
+  placeholder?: ActivityEntrySummary | undefined;
 }
+
+/** How long a fetched entry counts as fresh: a prefetch on hover is reused when the row is opened. */
+export const ENTRY_STALE_MS = 30_000;
 
 /** One entry by id; polls while a job is IN_PROGRESS so its progress stays live. */
 export function useActivityEntry(
@@ -156,10 +166,32 @@ export function useActivityEntry(
       queryKey: activityKeys.entry(id ?? ''),
       queryFn: () => client.get(id ?? ''),
       enabled: id !== undefined && id !== '',
-      placeholderData: options.placeholder && options.placeholder.id === id ? options.placeholder : undefined,
+      staleTime: ENTRY_STALE_MS,
+      // A summary lacks only optional parts and the schema version, which the drawer does not read.
+      placeholderData:
+        options.placeholder && options.placeholder.id === id
+          ? ({ schemaVersion: 0, ...options.placeholder } as ActivityEntry)
+          : undefined,
       refetchInterval: (q) => (poll && q.state.data?.status === 'IN_PROGRESS' ? poll : false),
     },
     queryClient,
+  );
+}
+
+/**
+ * A stable function that loads an entry into the cache ahead of need (hover or focus of a row), so the
+ * drawer opens on the full entry. Repeated calls within {@link ENTRY_STALE_MS} do not fetch again.
+ */
+export function usePrefetchEntry(): (id: string) => void {
+  const { client, queryClient } = useActivityContext();
+  return useCallback(
+    (id: string) =>
+      void queryClient.prefetchQuery({
+        queryKey: activityKeys.entry(id),
+        queryFn: () => client.get(id),
+        staleTime: ENTRY_STALE_MS,
+      }),
+    [client, queryClient],
   );
 }
 

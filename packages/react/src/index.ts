@@ -94,6 +94,7 @@ export {
   useActivityFacets,
   useActivityHistogram,
   useActivityList,
+  usePrefetchEntry,
   useRetryEntry,
 } from './hooks.js';
 export { createLiveTail, type LiveTail, type LiveTailOptions, type LiveTailSnapshot } from './liveTail.js';

@@ -1,4 +1,4 @@
-import type { ActivityEntry, ActivityFilter } from '@activity/sdk/client';
+import type { ActivityEntrySummary, ActivityFilter } from '@activity/sdk/client';
 import type { ActivityQueryClient } from './types.js';
 
 /** What the live tail holds. */
@@ -6,14 +6,14 @@ export interface LiveTailSnapshot {
   /** `connecting` until the stream opens; `error` after a fatal failure (401/403) or while reconnecting. */
   status: 'idle' | 'connecting' | 'live' | 'error';
   /** New entries not yet shown, newest first. */
-  pending: readonly ActivityEntry[];
+  pending: readonly ActivityEntrySummary[];
   error?: unknown;
 }
 
 /** Options of {@link createLiveTail}. */
 export interface LiveTailOptions {
   /** Called first for every arriving entry; return true when it updated a shown row (not a new entry). */
-  onEntry?: ((entry: ActivityEntry) => boolean) | undefined;
+  onEntry?: ((entry: ActivityEntrySummary) => boolean) | undefined;
   /** Cap of the buffer; the oldest pending entries are dropped past it (the list refetch brings them). @default 500 */
   maxPending?: number | undefined;
 }
@@ -23,7 +23,7 @@ export interface LiveTail {
   subscribe(listener: () => void): () => void;
   getSnapshot(): LiveTailSnapshot;
   /** Empties the buffer and returns what it held. */
-  flush(): ActivityEntry[];
+  flush(): ActivityEntrySummary[];
 }
 
 /** Creates a live tail for one filter. React binds it with `useSyncExternalStore` (see `useLiveTail`). */
@@ -40,7 +40,7 @@ export function createLiveTail(
     snapshot = next;
     for (const l of listeners) l();
   };
-  const onEntry = (entry: ActivityEntry) => {
+  const onEntry = (entry: ActivityEntrySummary) => {
     if (options.onEntry?.(entry)) return;
     // A job's progress arrives as repeated entries with one id: keep only the latest copy.
     const rest = snapshot.pending.filter((e) => e.id !== entry.id);

@@ -34,6 +34,8 @@ export interface ActivityStrings {
   selectedCount: (n: number) => string;
   tableLabel: string;
   loading: string;
+  /** Shown in the drawer while the full entry (diff, metadata, bodies) loads. */
+  loadingDetails: string;
   loadingMore: string;
   emptyTitle: string;
   emptyWithFilters: (filters: string) => string;
@@ -164,6 +166,7 @@ export const DEFAULT_STRINGS: ActivityStrings = {
   selectedCount: (n) => `${n} selected`,
   tableLabel: 'Activity entries',
   loading: 'Loading activity…',
+  loadingDetails: 'Loading details…',
   loadingMore: 'Loading more…',
   emptyTitle: 'No activity found',
   emptyWithFilters: (filters) => `Nothing matches ${filters}.`,

@@ -6,7 +6,7 @@ import type { ActivityClient, EntityRef, EntryPage } from '@activity/sdk/client'
  */
 export type ActivityQueryClient = ActivityClient;
 
-/** One page of the list endpoint. */
+/** One page of the list endpoint: entry summaries (the drawer loads each full entry itself). */
 export type ActivityListPage = EntryPage;
 
 /** Display labels from the catalog: entity types and actions by their code. */

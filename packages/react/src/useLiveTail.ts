@@ -1,4 +1,4 @@
-import type { ActivityEntry, ActivityFilter } from '@activity/sdk/client';
+import type { ActivityEntrySummary, ActivityFilter } from '@activity/sdk/client';
 import { useMemo, useRef, useSyncExternalStore } from 'react';
 import { useActivityContext } from './context.js';
 import { filterKey } from './hooks.js';
@@ -9,7 +9,7 @@ export interface UseLiveTailOptions {
   /** @default true */
   enabled?: boolean | undefined;
   /** Return true when the entry updated a shown row (it then stays out of the "new entries" buffer). */
-  onEntry?: ((entry: ActivityEntry) => boolean) | undefined;
+  onEntry?: ((entry: ActivityEntrySummary) => boolean) | undefined;
 }
 
 /** Result of {@link useLiveTail}. */
@@ -17,7 +17,7 @@ export interface UseLiveTailResult extends LiveTailSnapshot {
   /** Number of buffered new entries (the "N new entries" pill). */
   count: number;
   /** Empties the buffer (call when showing the new entries). */
-  flush: () => ActivityEntry[];
+  flush: () => ActivityEntrySummary[];
 }
 
 const IDLE: LiveTailSnapshot = { status: 'idle', pending: [] };

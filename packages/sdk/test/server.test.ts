@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogLabels } from '../src/core/catalog.js';
 import { createActivityHandler } from '../src/server/handler.js';
 import { toExpressMiddleware } from '../src/server/node.js';
+import type { ActivityEntrySummary } from '../src/summary.js';
 import { matchesFilter } from '../src/testing/index.js';
 import type { ActivityEntry, ActivityFilter, Facets } from '../src/types.js';
 import { freshEntry, type Harness, startApi } from './apiHarness.js';
@@ -29,9 +30,9 @@ afterAll(async () => {
 });
 
 /** Pages through /entries with the client and returns every entry. */
-async function listAll(filter: ActivityFilter, limit = 200): Promise<ActivityEntry[]> {
+async function listAll(filter: ActivityFilter, limit = 200): Promise<ActivityEntrySummary[]> {
   const client = api.client('a-admin');
-  const out: ActivityEntry[] = [];
+  const out: ActivityEntrySummary[] = [];
   let cursor: string | undefined;
   for (;;) {
     const page = await client.list({ ...filter, cursor, limit });
@@ -200,7 +201,7 @@ describe('GET /facets and /histogram', () => {
       const facets = await api.client('a-reader').facets(filter);
       const list = await listAll(filter);
       expect(facets.total).toBe(list.length);
-      const count = (key: (e: ActivityEntry) => string | undefined) => {
+      const count = (key: (e: ActivityEntrySummary) => string | undefined) => {
         const m = new Map<string, number>();
         for (const e of list) {
           const k = key(e);

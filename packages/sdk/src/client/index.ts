@@ -6,7 +6,18 @@
 import type { CatalogLabels } from '../core/catalog.js';
 import { ActivityError, type ActivityErrorCode } from '../errors.js';
 import { serializeFilter } from '../filters.js';
+import type { ActivityEntrySummary, EntryFields } from '../summary.js';
 import type { ActivityEntry, ActivityFilter, ActivityStatus, Facets, HistogramBucket } from '../types.js';
+
+export {
+  type ActivityEntrySummary,
+  ENTRY_FIELDS,
+  type EntryFields,
+  SUMMARY_FIELDS,
+  type SummaryField,
+  toSummary,
+  type WebhookSummary,
+} from '../summary.js';
 
 /** Headers sent with every request (auth), or a function returning them (refreshed tokens). */
 export type ClientHeaders =
@@ -25,11 +36,22 @@ export interface ActivityClientOptions {
   credentials?: 'omit' | 'same-origin' | 'include' | undefined;
 }
 
-/** A page of entries; pass `nextCursor` back as `cursor` for the next page (`null` at the end). */
-export interface EntryPage {
-  entries: ActivityEntry[];
+/**
+ * A page of entries; pass `nextCursor` back as `cursor` for the next page (`null` at the end). Entries are
+ * summaries unless the list asked for `fields: 'full'`.
+ */
+export interface EntryPage<E extends ActivityEntrySummary = ActivityEntrySummary> {
+  entries: E[];
   nextCursor: string | null;
 }
+
+/** Arguments of {@link ActivityClient.list}: the filter, the page and the fields wanted. */
+export type ListArgs<F extends EntryFields = EntryFields> = ActivityFilter & {
+  cursor?: string | undefined;
+  limit?: number | undefined;
+  /** `summary` (the default: what a row shows) or `full` (every stored field, as `get` returns). */
+  fields?: F | undefined;
+};
 
 /** Histogram answer: the bucket used and the counts. */
 export interface Histogram {
@@ -60,8 +82,8 @@ export type ExportCsvResult =
 
 /** Callbacks of {@link ActivityClient.subscribe}. */
 export interface TailHandlers {
-  /** A new entry, or a newer version of a job already sent (same id). */
-  onEntry(entry: ActivityEntry, eventId: string | undefined): void;
+  /** A new entry, or a newer version of a job already sent (same id), as a summary. */
+  onEntry(entry: ActivityEntrySummary, eventId: string | undefined): void;
   /** A failure; `fatal` when the subscription stopped (401, 403, 400) rather than reconnecting. */
   onError?(error: ActivityError, fatal: boolean): void;
   /** The stream is (re)connected. */
@@ -72,10 +94,9 @@ export interface TailHandlers {
 
 /** The query client. Every method rejects with an {@link ActivityError}. */
 export interface ActivityClient {
-  /** One page of entries, newest first. */
-  list(
-    filter?: ActivityFilter & { cursor?: string | undefined; limit?: number | undefined },
-  ): Promise<EntryPage>;
+  /** One page of entries, newest first: summaries, or full entries with `fields: 'full'`. */
+  list(filter: ListArgs<'full'> & { fields: 'full' }): Promise<EntryPage<ActivityEntry>>;
+  list(filter?: ListArgs<'summary'>): Promise<EntryPage>;
   /** One entry by id. */
   get(id: string): Promise<ActivityEntry>;
   /** Counts by type, status, actor and entity type. */
@@ -168,12 +189,13 @@ export function createActivityClient(options: ActivityClientOptions): ActivityCl
     getJson<{ exportId: string; jobId: string }>('/exports', serializeFilter(filter), 'POST');
 
   return {
-    list(filter = {}) {
-      const { cursor, limit, ...rest } = filter;
+    list(filter: ListArgs = {}) {
+      const { cursor, limit, fields, ...rest } = filter;
       const params = serializeFilter(rest);
       if (cursor) params.set('cursor', cursor);
       if (limit !== undefined) params.set('limit', String(limit));
-      return getJson('/entries', params);
+      if (fields && fields !== 'summary') params.set('fields', fields);
+      return getJson<EntryPage<ActivityEntry>>('/entries', params);
     },
     get: (entryId) => getJson(`/entries/${id(entryId)}`),
     facets: (filter = {}) => getJson('/facets', serializeFilter(filter)),
@@ -224,7 +246,7 @@ function tail(send: Send, target: string, handlers: TailHandlers): () => void {
   const dispatch = (event: string, data: string) => {
     if (event !== 'entry') return;
     try {
-      handlers.onEntry(JSON.parse(data) as ActivityEntry, lastEventId);
+      handlers.onEntry(JSON.parse(data) as ActivityEntrySummary, lastEventId);
     } catch (cause) {
       handlers.onError?.(new ActivityError('HTTP', 'malformed tail event', { cause }), false);
     }

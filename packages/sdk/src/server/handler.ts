@@ -7,6 +7,7 @@ import { type CatalogDefinition, type CatalogLabels, catalogLabels } from '../co
 import { isStorableId } from '../core/validate.js';
 import { ActivityError } from '../errors.js';
 import { parseFilter, type ResolvedFilter, resolveFilter } from '../filters.js';
+import { entryFieldsParam, projectEntry } from '../summary.js';
 import type { ActivityFilter, ActivityStore, Viewer, ViewerPermission } from '../types.js';
 import { type Cors, createCors, type HandlerCorsOptions } from './cors.js';
 import { type CrossSiteGuard, checkCrossSite, REQUEST_MARKER_HEADER } from './crossSite.js';
@@ -309,13 +310,15 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       path: ['entries'],
       permission: 'read',
       async run(ctx) {
+        // Summaries unless `fields=full`: the table needs a row, the drawer fetches the entry itself.
+        const fields = entryFieldsParam(ctx.params);
         const filter = filterOf(ctx);
         const limit = intParam(ctx.params, 'limit', defaultLimit, maxLimit);
         const cursor = ctx.params.get('cursor');
         const after = cursor ? await codec.decode(ctx.viewer.orgId, cursor, 'cursor') : undefined;
         const page = await store.query({ ...filter, orgId: ctx.viewer.orgId, limit, after });
         const nextCursor = page.next ? await codec.encode(ctx.viewer.orgId, page.next) : null;
-        return json({ entries: page.entries.map(decorate), nextCursor });
+        return json({ entries: page.entries.map((e) => projectEntry(decorate(e), fields)), nextCursor });
       },
     },
     {
@@ -476,6 +479,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
           heartbeatMs: options.tailHeartbeatMs,
           lagMs: options.tailLagMs,
           decorate,
+          fields: entryFieldsParam(ctx.params),
           signal: ctx.request.signal,
           maxBacklogBytes: options.tailMaxBacklogBytes,
           now,

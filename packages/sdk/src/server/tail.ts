@@ -15,6 +15,7 @@
  * millisecond and treats `from` as inclusive, so the same rule holds on each of them.
  */
 import type { ResolvedFilter } from '../filters.js';
+import { type EntryFields, projectEntry } from '../summary.js';
 import type { ActivityEntry, ActivityStore, StoreQuery } from '../types.js';
 import type { Position, PositionCodec } from './http.js';
 
@@ -48,6 +49,8 @@ export interface TailOptions {
   jobLookbackMs?: number | undefined;
   /** Maps an entry before it is sent (retryable flags). */
   decorate?: ((entry: ActivityEntry) => ActivityEntry) | undefined;
+  /** What each `entry` event carries: the entry's summary, or the whole entry. @default 'summary' */
+  fields?: EntryFields | undefined;
   /** Ends the stream when aborted (the request's signal). */
   signal?: AbortSignal | undefined;
   /**
@@ -96,6 +99,7 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
   const jobLookbackMs = options.jobLookbackMs ?? 86_400_000;
   const now = options.now ?? (() => new Date());
   const decorate = options.decorate ?? ((e: ActivityEntry) => e);
+  const fields = options.fields ?? 'summary';
   // Statuses are applied here, not in the store query, so a job seen IN_PROGRESS is still watched
   // and sent once it reaches a status the viewer filters for (e.g. FAILED).
   const { from: _from, to: _to, statuses, ...axes } = options.filter;
@@ -208,7 +212,7 @@ export function createTailStream(options: TailOptions): ReadableStream<Uint8Arra
       if (!wanted(entry)) return;
       // Job updates carry no id: the client's Last-Event-ID stays the high-water mark of new entries.
       const idLine = id ? `id: ${await codec.encode(orgId, id)}\n` : '';
-      send(`event: entry\n${idLine}data: ${JSON.stringify(decorate(entry))}\n\n`);
+      send(`event: entry\n${idLine}data: ${JSON.stringify(projectEntry(decorate(entry), fields))}\n\n`);
     };
 
     /**
