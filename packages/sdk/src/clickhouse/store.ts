@@ -15,6 +15,8 @@ import type {
   StorePage,
   StoreQuery,
 } from '../types.js';
+import { clickhouseClusterDDL } from './cluster.js';
+import { ENGINE_CLAUSE, entryColumns } from './schema.js';
 
 /** Options of {@link createClickHouseStore}. Give either a `client` (yours; never closed by the store) or a `url`. */
 export interface ClickHouseStoreOptions {
@@ -44,6 +46,13 @@ export interface ClickHouseStoreOptions {
    * @default 15000
    */
   requestTimeoutMs?: number | undefined;
+  /**
+   * Cluster name (from the servers' `remote_servers`): the store creates the tables with
+   * {@link clickhouseClusterDDL} (replicated `<table>_local` on every node, Distributed `<table>` sharded by
+   * `cityHash64(org_id)`), reads and writes through the Distributed table with synchronous inserts, and
+   * deletes on the local tables `ON CLUSTER`. See docs/scaling.md.
+   */
+  cluster?: string | undefined;
 }
 
 /** A ClickHouse {@link ActivityStore}, for scale-out deployments. */
@@ -71,32 +80,10 @@ const MIGRATIONS: readonly ClickHouseMigration[] = [
     name: 'entries',
     statements: (table) => [
       `CREATE TABLE IF NOT EXISTS ${table} (
-        org_id          String,
-        occurred_at     DateTime64(3, 'UTC'),
-        id              String,
-        version         UInt64,
-        type            LowCardinality(String),
-        status          LowCardinality(String),
-        actor_id        String,
-        actor_name      String,
-        action          LowCardinality(String),
-        entity_type     LowCardinality(String),
-        entity_id       String,
-        correlation_id  String,
-        parent_id       String,
-        idempotency_key String,
-        search          String,
-        doc             String CODEC(ZSTD(3)),
-        INDEX idx_id id TYPE bloom_filter(0.01) GRANULARITY 4,
-        INDEX idx_actor actor_id TYPE bloom_filter(0.01) GRANULARITY 4,
-        INDEX idx_correlation correlation_id TYPE bloom_filter(0.01) GRANULARITY 4,
-        INDEX idx_entity entity_id TYPE bloom_filter(0.01) GRANULARITY 4,
-        INDEX idx_idempotency idempotency_key TYPE bloom_filter(0.01) GRANULARITY 4,
-        INDEX idx_search search TYPE ngrambf_v1(3, 65536, 3, 0) GRANULARITY 4
+        ${entryColumns({ occurredMs: false })}
       )
       ENGINE = ReplacingMergeTree(version)
-      PARTITION BY toYYYYMM(occurred_at)
-      ORDER BY (org_id, occurred_at, id)
+      ${ENGINE_CLAUSE}
       SETTINGS non_replicated_deduplication_window = 1000`,
     ],
   },
@@ -246,6 +233,19 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
   const tableName = options.table ?? 'entries';
   const table = `${db}.${identifier(tableName, 'table')}`;
   const migrationsTable = `${db}.${identifier(`${tableName}_migrations`, 'table')}`;
+  const cluster =
+    options.cluster === undefined
+      ? undefined
+      : clickhouseClusterDDL({
+          cluster: options.cluster,
+          database: options.database,
+          table: tableName,
+          shards: 1,
+        });
+  // Deletes run on the replicated tables of every node; reads and inserts go through the Distributed one.
+  const deleteTarget = cluster
+    ? `${cluster.localTable} ON CLUSTER ${identifier(options.cluster as string, 'cluster')}`
+    : table;
   if (!options.client && !options.url) {
     throw new ActivityError('CONFIG', 'url: give a url or a @clickhouse/client client (client)', {
       field: 'url',
@@ -263,6 +263,15 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
   let closed = false;
 
   async function runMigrations(): Promise<void> {
+    if (cluster) {
+      try {
+        // Every statement is ON CLUSTER and IF NOT EXISTS: any node may run them, any number of times.
+        for (const query of cluster.statements) await client.command({ query });
+      } catch (err) {
+        throw storeFailed('migration', err);
+      }
+      return;
+    }
     try {
       await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
       await client.command({
@@ -322,7 +331,10 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
         values: rows,
         format: 'JSONEachRow',
         // A retried insert (timeout after the server committed) is dropped by the server, not doubled.
-        clickhouse_settings: { insert_deduplication_token: token },
+        // On a cluster the insert returns once the shard has it, and the token travels with it there.
+        clickhouse_settings: cluster
+          ? { insert_deduplication_token: token, insert_distributed_sync: 1 }
+          : { insert_deduplication_token: token },
       });
     } catch (err) {
       throw storeFailed(what, err);
@@ -523,7 +535,7 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
       try {
         // Lightweight DELETE masks rows at once; waiting makes the count true when this returns.
         await client.command({
-          query: `DELETE FROM ${table} WHERE ${where}`,
+          query: `DELETE FROM ${deleteTarget} WHERE ${where}`,
           query_params: params,
           clickhouse_settings: { lightweight_deletes_sync: '2', mutations_sync: '2' },
         });
