@@ -4,6 +4,8 @@ import { checkBucketMs, checkQuery, sortFacet, toMs } from '../core/storeQuery.j
 import { ActivityError } from '../errors.js';
 // Shared with the PostgreSQL store (plain functions, no driver import).
 import { applyJobUpdate, likePattern, safeText, searchText } from '../postgres/rows.js';
+import type { IntegrityStore } from '../integrity/types.js';
+import { clickhouseIntegrity } from './integrity.js';
 import type {
   ActivityEntry,
   ActivityStore,
@@ -56,7 +58,7 @@ export interface ClickHouseStoreOptions {
 }
 
 /** A ClickHouse {@link ActivityStore}, for scale-out deployments. */
-export interface ClickHouseStore extends ActivityStore {
+export interface ClickHouseStore extends ActivityStore, IntegrityStore {
   /** Creates the database and table when missing and applies pending migrations. */
   migrate(): Promise<void>;
 }
@@ -343,6 +345,7 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
 
   return {
     migrate,
+    ...clickhouseIntegrity({ client, table, ready }),
 
     async append(entries): Promise<AppendResult> {
       await ready();
