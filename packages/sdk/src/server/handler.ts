@@ -30,6 +30,7 @@ import {
   type RetryOptions,
   type RetryRunner,
 } from './retry.js';
+import { type HandlerIntegrityOptions, integrityRoutes } from './integrity.js';
 import { createTailStream } from './tail.js';
 
 /** Export settings; enabling them mounts the export routes. */
@@ -120,6 +121,8 @@ export interface ActivityHandlerOptions {
    * @example { origin: 'http://localhost:5173' }
    */
   cors?: HandlerCorsOptions | undefined;
+  /** Tamper evidence: mounts `GET /entries/:id/proof`, `GET /integrity/keys` and `GET /integrity/verify` (docs/integrity.md). */
+  integrity?: HandlerIntegrityOptions | undefined;
   /** Clock, for tests. @default () => new Date() */
   now?: (() => Date) | undefined;
 }
@@ -522,6 +525,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
         return json(catalogJson);
       },
     },
+    ...integrityRoutes({ store, options: options.integrity, filterOf, now }),
   ];
 
   /** Splits the path into the mount point and the matched route; undefined when nothing matches. */
