@@ -1,9 +1,9 @@
 import type { ActivityEntry, ActivityFilter, ViewerPermission } from '@activity/sdk/client';
-import type { Locale } from 'date-fns';
 import { type ReactNode, useCallback, useMemo, useState } from 'react';
 import { ActivityTable } from './ActivityTable.js';
 import { ActivityScope, ThemedSurface, useActivityContext } from './context.js';
 import { DetailDrawer } from './DetailDrawer.js';
+import type { DateLocale as Locale } from './dateLocale.js';
 import { ExportButton } from './ExportButton.js';
 import { FilterBar } from './FilterBar.js';
 import { clearFilter, filterChips, narrowToBucket } from './filterState.js';

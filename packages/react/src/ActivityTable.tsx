@@ -3,7 +3,6 @@
 // biome-ignore-all lint/a11y/useKeyWithClickEvents: row clicks mirror Enter, which the grid handles for the active row
 import type { ActivityEntrySummary } from '@activity/sdk/client';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { Locale } from 'date-fns';
 import {
   type ComponentProps,
   type KeyboardEvent,
@@ -19,6 +18,7 @@ import {
 } from 'react';
 import { useNowMs } from './clock.js';
 import { useActivityContext, useThemeAttributes } from './context.js';
+import type { DateLocale as Locale } from './dateLocale.js';
 import { actorLabel, eventLabel, formatExact, formatRelative, formatRelativeCompact } from './format.js';
 import { createRowIntent } from './rowIntent.js';
 import { cx } from './StatusBadge.js';

@@ -1,7 +1,7 @@
 import type { ViewerPermission } from '@activity/sdk/client';
 import { QueryClient, useQuery } from '@tanstack/react-query';
-import type { Locale } from 'date-fns';
 import { createContext, type ReactNode, useContext, useMemo, useState } from 'react';
+import type { DateLocale as Locale } from './dateLocale.js';
 import { labelsFromCatalog } from './format.js';
 import { type ActivityStrings, type DeepPartial, mergeStrings } from './strings.js';
 import type { ActivityLabels, ActivityQueryClient } from './types.js';

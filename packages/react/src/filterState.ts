@@ -8,7 +8,7 @@ import {
   parseFilter,
   serializeFilter,
 } from '@activity/sdk/client';
-import type { Locale } from 'date-fns';
+import type { DateLocale as Locale } from './dateLocale.js';
 import { entityTypeLabel, formatShort } from './format.js';
 import type { ActivityStrings } from './strings.js';
 import type { ActivityLabels } from './types.js';

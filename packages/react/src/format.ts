@@ -1,5 +1,6 @@
 import type { ActivityEntry, ActivityEntrySummary } from '@activity/sdk/client';
-import { formatDistanceStrict, type Locale } from 'date-fns';
+import { formatDistanceStrict } from 'date-fns';
+import type { DateLocale as Locale } from './dateLocale.js';
 import type { ActivityLabels } from './types.js';
 
 // Building an Intl formatter costs far more than formatting with one (it loads locale data), and a

@@ -38,6 +38,7 @@ export {
   type RetryAvailability,
   retryAvailability,
 } from './DetailDrawer.js';
+export type { DateLocale } from './dateLocale.js';
 export { type DiffRow, diffRows } from './diffRows.js';
 export { ExportButton, type ExportButtonProps, exportErrorMessage } from './ExportButton.js';
 export { exportFileName, readCsvStream, type StreamProgress } from './exportCsv.js';

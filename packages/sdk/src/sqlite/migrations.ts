@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { SqliteDatabase } from './types.js';
 
 /** One schema step. Versions only grow; a shipped migration is never edited. */
 export interface SqliteMigration {
@@ -73,7 +74,11 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`; safe to run on every open. */
-export function migrate(db: Database, migrations: readonly SqliteMigration[] = MIGRATIONS): number[] {
+export function migrate(
+  connection: SqliteDatabase,
+  migrations: readonly SqliteMigration[] = MIGRATIONS,
+): number[] {
+  const db = connection as Database;
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,

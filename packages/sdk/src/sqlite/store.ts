@@ -1,6 +1,6 @@
-import type { Database, Statement } from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { Database, Statement } from 'better-sqlite3';
 import BetterSqlite3 from 'better-sqlite3';
 import { ActivityError } from '../errors.js';
 import { applyJobUpdate } from '../core/jobUpdate.js';
@@ -22,13 +22,14 @@ import type { IntegrityStore } from '../integrity/types.js';
 import { sqliteIntegrity } from './integrity.js';
 import { migrate } from './migrations.js';
 import { buildWhere, histogramSql, pageSql, searchText } from './sql.js';
+import type { SqliteDatabase } from './types.js';
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
-  /** Database file (created when missing). Ignored when `database` is given. */
+  /** Database file; it and its folder are created when missing. Ignored when `database` is given. */
   path?: string | undefined;
   /** An open better-sqlite3 database to use instead of opening `path`; the caller keeps ownership. */
-  database?: Database | undefined;
+  database?: SqliteDatabase | undefined;
   /** Open read-only: no migrations, no writes (for a reader process next to the writer). @default false */
   readonly?: boolean | undefined;
   /**
@@ -42,8 +43,11 @@ export interface SqliteStoreOptions {
 
 /** The SQLite store, with its connection and maintenance helpers. */
 export interface SqliteStore extends ActivityStore, IntegrityStore {
-  /** The underlying connection, for host transactions and inspection. */
-  readonly db: Database;
+  /**
+   * The underlying connection, for host transactions and inspection. Typed with the part the store
+   * uses; cast it to better-sqlite3's `Database` for the rest.
+   */
+  readonly db: SqliteDatabase;
   /** Refreshes the planner statistics (`PRAGMA optimize`); run after large imports. */
   optimize(): Promise<void>;
 }
@@ -140,7 +144,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   }
   let db: Database;
   if (options.database) {
-    db = options.database;
+    db = options.database as Database;
   } else if (options.path) {
     db = openFile(options.path, options.readonly ?? false, busyTimeoutMs);
   } else {
