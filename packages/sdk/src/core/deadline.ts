@@ -40,3 +40,44 @@ export function delay(ms: number, keepAlive = true): Promise<void> {
     if (!keepAlive) timer.unref?.();
   });
 }
+
+/**
+ * Calls the store under the write deadline: a synchronous throw becomes a rejection, and a call that
+ * passes `ms` rejects with `ActivityError('TIMEOUT')` after `onTimeout` counted it.
+ */
+export function storeCall<T>(
+  call: () => Promise<T>,
+  ms: number,
+  what: string,
+  onTimeout?: () => void,
+): Promise<T> {
+  let promise: Promise<T>;
+  try {
+    promise = Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return withDeadline(promise, ms, what).catch((error: unknown) => {
+    if (isTimeout(error)) onTimeout?.();
+    throw error;
+  });
+}
+
+/** True for the error of a passed deadline. */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof ActivityError && error.code === 'TIMEOUT';
+}
+
+/** Resolves when `work` does or `timeoutMs` passes (true when the work finished first). */
+export function within(work: Promise<unknown>, timeoutMs: number | undefined): Promise<boolean> {
+  if (timeoutMs === undefined || !(timeoutMs >= 0) || timeoutMs === Number.POSITIVE_INFINITY) {
+    return work.then(() => true);
+  }
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    void work.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
