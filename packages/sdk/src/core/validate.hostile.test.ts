@@ -375,11 +375,21 @@ describe('fault 9 — hostile input that still hurts', () => {
       );
       expect(ms).toBeLessThan(BUDGET_MS);
       expect(errors.map((e) => [e.code, e.field])).toEqual([['EVENT_TOO_LARGE', 'metadata.a']]);
-      const start = performance.now();
       expect(() => sanitizeJson(sparse(1e8), limits, 'metadata')).toThrow(
         expect.objectContaining({ code: 'EVENT_TOO_LARGE', field: 'metadata' }),
       );
-      expect(performance.now() - start).toBeLessThan(BUDGET_MS);
+      // Best of a few tries, like every timing here: one try can lose its slice of a loaded machine.
+      const ms = timed(
+        () => sparse(1e8),
+        (value) => {
+          try {
+            sanitizeJson(value, limits, 'metadata');
+          } catch {
+            // refused, as asserted above
+          }
+        },
+      );
+      expect(ms).toBeLessThan(BUDGET_MS);
     }
   });
 
