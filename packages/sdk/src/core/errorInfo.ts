@@ -27,7 +27,13 @@ export function toErrorInfo(error: unknown): ActivityErrorInfo {
       const e = error as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };
       const info: ActivityErrorInfo = {
         name: typeof e.name === 'string' && e.name !== '' ? e.name : 'Error',
-        message: typeof e.message === 'string' ? e.message : safeString(error),
+        // String() of a huge array joins every item: name its size instead (bounded work).
+        message:
+          typeof e.message === 'string'
+            ? e.message
+            : Array.isArray(error)
+              ? `[an array of ${error.length} items]`
+              : safeString(error),
       };
       if (typeof e.stack === 'string') info.stack = e.stack;
       if (typeof e.code === 'string') info.code = e.code;
