@@ -21,6 +21,8 @@ export interface DigestCheckInput {
   earlier: IdRanges;
   /** How late an entry may legitimately reach the store, plus one seal interval. */
   lateMs: number;
+  /** When the previous seal run began (ms), or -Infinity for the first run. */
+  previousRunStart: number;
 }
 
 /** When an entry became final: a job run when it completed, anything else when it was recorded. */
@@ -68,11 +70,20 @@ function rowBreak(
       message: `entry ${seal.id}: column ${row.columnMismatch} disagrees with the sealed entry`,
     };
   }
-  if (input.earlier.has(seal.id) && Date.parse(digest.sealedAt) - readyAt(row) > input.lateMs) {
+  const ready = readyAt(row);
+  if (input.earlier.has(seal.id) && Date.parse(digest.sealedAt) - ready > input.lateMs) {
     return {
       kind: 'inserted',
       ...at,
       message: `entry ${seal.id} was added inside an earlier sealed range after the late window`,
+    };
+  }
+  // An earlier seal run took every final entry present when it began; this one was final long before.
+  if (ready + input.lateMs < input.previousRunStart) {
+    return {
+      kind: 'inserted',
+      ...at,
+      message: `entry ${seal.id} was final long before an earlier seal run began, yet was sealed only later`,
     };
   }
   return undefined;

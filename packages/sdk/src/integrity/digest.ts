@@ -49,6 +49,7 @@ export function buildDigest(
   rows: readonly StoredRow[],
   signer: DigestSigner,
   sealedAt: string,
+  runStartedAt: string = sealedAt,
 ): { digest: Digest; seals: SealRow[] } | undefined {
   const sorted = rows
     .filter((r): r is StoredRow & { entry: ActivityEntry } => r.entry !== undefined)
@@ -68,6 +69,7 @@ export function buildDigest(
     root: merkleRoot(leaves).toString('hex'),
     previousDigestHash: previous ? digestHash(previous) : null,
     sealedAt,
+    runStartedAt,
     keyId: signer.keyId,
   };
   const signature = sign(null, signedBytes(unsigned), signer.privateKey).toString('base64url');

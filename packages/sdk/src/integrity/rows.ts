@@ -66,6 +66,7 @@ function brokenDigest(sequence: number): Digest {
     root: '',
     previousDigestHash: null,
     sealedAt: '',
+    runStartedAt: '',
     keyId: '',
     signature: '',
   };

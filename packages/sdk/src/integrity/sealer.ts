@@ -83,9 +83,10 @@ export function createSealer(options: SealerOptions): Sealer {
 
   async function sealOrg(orgId: string, report: SealReport): Promise<void> {
     let afterId: string | undefined;
+    const runStartedAt = now().toISOString();
     for (;;) {
       const digest = await store.sealBatch(orgId, { limit, afterId }, (previous, rows) =>
-        buildDigest(orgId, previous, rows, signer, now().toISOString()),
+        buildDigest(orgId, previous, rows, signer, now().toISOString(), runStartedAt),
       );
       if (!digest) return;
       report.digests.push(digest);

@@ -25,6 +25,11 @@ export interface Digest {
   previousDigestHash: string | null;
   /** ISO time the digest was made. */
   sealedAt: string;
+  /**
+   * ISO time the seal run that made this digest began. A run seals every final entry present when it
+   * began, so an entry recorded long before an earlier run began and sealed only later arrived too late.
+   */
+  runStartedAt: string;
   /** Which public key verifies {@link Digest.signature}. */
   keyId: string;
   /** Ed25519 signature (base64url) over the RFC 8785 JSON of every other field. */

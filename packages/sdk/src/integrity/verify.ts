@@ -140,8 +140,15 @@ export async function verifyIntegrity(options: VerifyOptions): Promise<VerifyRes
   for (const r of unsealed) if (r.entry && r.entry.id !== r.rowId) movedRows.set(r.entry.id, r);
 
   const earlier = new IdRanges();
+  let runStart = Number.NEGATIVE_INFINITY;
+  let previousRunStart = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < all.length; i++) {
     const d = all[i] as Digest;
+    const started = Date.parse(d.runStartedAt);
+    if (started !== runStart) {
+      previousRunStart = runStart;
+      runStart = started;
+    }
     const sealed = Date.parse(d.sealedAt);
     const selected = sealed >= fromMs && sealed < toMs;
     const next = all[i + 1];
@@ -156,10 +163,21 @@ export async function verifyIntegrity(options: VerifyOptions): Promise<VerifyRes
       const seals = await store.sealsOf(orgId, d.sequence);
       const rows = new Map((await store.rowsByIds(seals.map((s) => s.id))).map((r) => [r.rowId, r]));
       checked.entries += seals.length;
-      const broken = checkDigestEntries({ digest: d, orgId, seals, rows, movedRows, earlier, lateMs });
+      const broken = checkDigestEntries({
+        digest: d,
+        orgId,
+        seals,
+        rows,
+        movedRows,
+        earlier,
+        lateMs,
+        previousRunStart,
+      });
       if (broken) return done(broken);
     }
-    earlier.add(d.firstId, d.lastId);
+    // A seal takes the final unsealed entries in id order from the start, so each digest attests that
+    // every final entry with an id up to its lastId was sealed when it was made: its horizon.
+    earlier.add('', d.lastId);
   }
 
   const kept = keptBreak(options.digests ?? [], all, keys);
@@ -183,6 +201,14 @@ export async function verifyIntegrity(options: VerifyOptions): Promise<VerifyRes
         kind: 'inserted',
         entryId: id,
         message: `entry ${id} sits inside a sealed range and is not sealed`,
+      });
+    }
+    // The newest seal run took every final entry present when it began: this one was final long before.
+    if (ready + lateMs < runStart) {
+      return done({
+        kind: 'inserted',
+        entryId: id,
+        message: `entry ${id} was final long before the last seal run began, yet is not sealed`,
       });
     }
   }
