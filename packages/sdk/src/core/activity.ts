@@ -9,16 +9,16 @@ import { ActivityError } from '../errors.js';
 import { ACTIVITY_TYPES, type ActivityEntry, type ActivityType } from '../types.js';
 import type { RecordInput } from './api.js';
 import type { CatalogDefinition, SystemInput, UserActionInput, WebhookInput } from './catalog.js';
-import { checkCatalog } from './catalogCheck.js';
 import { currentContext, withContext } from './context.js';
 import { bump, createCounters, statsOf } from './counters.js';
 import { withDeadline, within } from './deadline.js';
 import { deferredValidation } from './deferred.js';
-import { buildEntry, entryConfig, finishEntry, isRetryable, snapshotEntry, webhookInput } from './entry.js';
-import { asActivityError, toErrorInfo, toReporter } from './errorInfo.js';
-import { JobRunner, type Submitted } from './jobs.js';
+import { buildEntry, entryConfig, isRetryable, webhookInput } from './entry.js';
+import { toErrorInfo, toReporter } from './errorInfo.js';
+import { createIntake, type Settle } from './intake.js';
+import { JobRunner } from './jobs.js';
 import { type ActivityOptions, checkConfig, type DrainOptions, resolveSettings } from './options.js';
-import { EntryQueue, newQueueItem, type QueueItem } from './queue.js';
+import { EntryQueue } from './queue.js';
 import type { Activity } from './recorderTypes.js';
 import { Writer } from './writer.js';
 
@@ -27,9 +27,6 @@ export type { ActivityOptions, DrainOptions, OverflowPolicy } from './options.js
 export { type ByteRing, createByteRing } from './queue.js';
 export type { Activity, RejectionCode, TypedJobOptions, TypedJobRun } from './recorderTypes.js';
 export { ABANDONED } from './sweeper.js';
-
-type Make = () => Record<string, unknown>;
-type Settle = (ok: boolean, error?: ActivityError) => void;
 
 /**
  * Creates the recorder. Misconfiguration throws `ActivityError('CONFIG')` here, with the fix in the
@@ -69,34 +66,16 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     if (!silent) report?.(error);
   }
 
-  /** Builds, prepares and enqueues an entry. `keep` validates it now and holds its objects for later reads. */
-  function submit(make: Make, settle?: Settle, keep = false): Submitted | ActivityError {
-    counters.calls += 1;
-    try {
-      if (closed)
-        return new ActivityError('SHUTDOWN', 'record() after shutdown(): the entry was not accepted');
-      const candidate = make();
-      const unknownName = catalog === undefined ? undefined : checkCatalog(catalog, candidate);
-      if (unknownName !== undefined) {
-        if (options.strictCatalog === true) throw unknownName;
-        report?.(unknownName, { id: candidate.id as string });
-      }
-      let item: QueueItem;
-      if (keep) {
-        // Job runs and durable records read their entry again: validated in full, now.
-        const prepared = finishEntry(config, candidate);
-        item = newQueueItem(prepared.id, prepared.json, prepared.bytes, false, prepared.entry, settle);
-      } else {
-        const snap = snapshotEntry(config, candidate);
-        item = newQueueItem(snap.id, snap.json, snap.bytes, snap.pending, undefined, settle);
-      }
-      if (!queue.enqueue(item)) return queue.overflowError('entry refused');
-      writer.enqueued();
-      return { id: item.id, entry: item.entry, item };
-    } catch (error) {
-      return asActivityError(error);
-    }
-  }
+  const submit = createIntake({
+    config,
+    catalog,
+    strictCatalog: options.strictCatalog === true,
+    counters,
+    queue,
+    enqueued: () => writer.enqueued(),
+    report,
+    isClosed: () => closed,
+  });
 
   const jobs = new JobRunner({
     ...settings,
@@ -113,7 +92,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     isClosed: () => closed,
   });
 
-  function recordWith(make: Make): string | undefined {
+  function recordWith(make: () => Record<string, unknown>): string | undefined {
     const result = submit(make);
     if (result instanceof ActivityError) {
       reject(result, result.code === 'QUEUE_FULL');

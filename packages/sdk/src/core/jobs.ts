@@ -12,18 +12,12 @@ import { bump, type Counters } from './counters.js';
 import { storeCall } from './deadline.js';
 import { buildEntry, type EntryConfig, finishEntry, newEntryId, SYSTEM_ACTOR } from './entry.js';
 import { asActivityError, compact, isObject, safeString, toErrorInfo } from './errorInfo.js';
+import type { Submitted } from './intake.js';
 import type { EntryQueue, QueueItem, Reporter } from './queue.js';
 import type { TypedJobRun } from './recorderTypes.js';
 import { backoff, type RetryPolicy, sleep } from './retry.js';
 import { type StoreCaller, sweepStore } from './sweeper.js';
 import type { PreparedEntry } from './validate.js';
-
-/** An entry the recorder accepted: its id, its objects (kept for job runs) and its queue item. */
-export interface Submitted {
-  id: string;
-  entry: ActivityEntry | undefined;
-  item: QueueItem;
-}
 
 /** What job runs need from the recorder around them. */
 export interface JobHost {
