@@ -5,6 +5,7 @@ import { ActivityScope, ThemedSurface, useActivityContext } from './context.js';
 import { DetailDrawer } from './DetailDrawer.js';
 import type { DateLocale as Locale } from './dateLocale.js';
 import { ExportButton } from './ExportButton.js';
+import { VerifyRange } from './VerifyRange.js';
 import { FilterBar } from './FilterBar.js';
 import { clearFilter, filterChips, narrowToBucket } from './filterState.js';
 import { Histogram } from './Histogram.js';
@@ -121,6 +122,7 @@ function ActivityLogPage({
               {!live ? strings.paused : tail.status === 'error' ? strings.liveError : strings.live}
             </button>
             <ExportButton filter={filter} />
+            <VerifyRange filter={filter} />
           </div>
         </header>
         <FilterBar.Root value={filter} onValueChange={setFilter} className="activity-toolbar">
@@ -137,10 +139,13 @@ function ActivityLogPage({
             <FilterBar.Clear />
           </div>
         </FilterBar.Root>
-        {histogram && (buckets.data?.buckets.length ?? 0) > 0 && (
+        {histogram && buckets.data && (
           <Histogram
-            buckets={buckets.data?.buckets ?? []}
-            bucketMs={buckets.data?.bucketMs}
+            buckets={buckets.data.buckets}
+            bucketMs={buckets.data.bucketMs}
+            from={buckets.data.from}
+            to={buckets.data.to}
+            selected={filter.from || filter.to ? { from: filter.from, to: filter.to } : undefined}
             loading={buckets.isFetching}
             onSelectBucket={(bucket, width) => setFilter(narrowToBucket(filter, bucket.start, width))}
           />

@@ -116,6 +116,12 @@ export interface ActivityStrings {
   exportForbidden: string;
   histogramLabel: string;
   histogramBar: (when: string, count: number, failures: number) => string;
+  /** Tooltip line of a bar: "12 entries". */
+  histogramEntries: (count: number) => string;
+  /** Tooltip line of a bar: "3 failed or with warnings". */
+  histogramFailures: (failures: number) => string;
+  /** Hint under the tooltip of a bar that narrows the range. */
+  histogramNarrowHint: string;
   actorKinds: { user: string; system: string; external: string };
   empty: string;
 }
@@ -242,6 +248,9 @@ export const DEFAULT_STRINGS: ActivityStrings = {
   histogramLabel: 'Entries over time',
   histogramBar: (when, count, failures) =>
     `${when}: ${count} ${count === 1 ? 'entry' : 'entries'}, ${failures} ${failures === 1 ? 'failure' : 'failures'}`,
+  histogramEntries: (count) => `${count} ${count === 1 ? 'entry' : 'entries'}`,
+  histogramFailures: (failures) => `${failures} failed or with warnings`,
+  histogramNarrowHint: 'Click to show only this time',
   actorKinds: { user: 'Team member', system: 'System', external: 'External' },
   empty: '—',
 };

@@ -162,24 +162,25 @@ describe('<ActivityTable/>', () => {
   it('renders a histogram with accessible labels and failures highlighted', () => {
     const { client } = useApi([]);
     const onSelect = vi.fn();
+    const year = new Date().getUTCFullYear();
     const { container } = render(
       <ActivityProvider client={client} timeZone="UTC">
         <Histogram
           buckets={[
-            { start: '2026-03-10T10:00:00.000Z', count: 4, failures: 1 },
-            { start: '2026-03-10T11:00:00.000Z', count: 0, failures: 0 },
+            { start: `${year}-03-10T10:00:00.000Z`, count: 4, failures: 1 },
+            { start: `${year}-03-10T11:00:00.000Z`, count: 0, failures: 0 },
           ]}
           onSelectBucket={onSelect}
         />
       </ActivityProvider>,
     );
     const [first, second] = screen.getAllByRole('button');
-    expect(first?.getAttribute('aria-label')).toBe('Mar 10, 10:00 AM: 4 entries, 1 failure');
+    expect(first?.getAttribute('aria-label')).toBe('Mar 10, 10:00 – 11:00: 4 entries, 1 failure');
     expect(first?.hasAttribute('data-failures')).toBe(true);
     expect(second?.hasAttribute('data-failures')).toBe(false);
     first?.click();
     expect(onSelect).toHaveBeenCalledWith(expect.objectContaining({ count: 4 }), 3_600_000);
-    expect(container.querySelectorAll('.activity-histogram-failed')).toHaveLength(1);
+    expect(container.querySelectorAll('.activity-histogram-fill-failed')).toHaveLength(1);
   });
 });
 
