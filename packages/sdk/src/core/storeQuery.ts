@@ -1,6 +1,6 @@
 /**
  * What a store query means, shared by every store: argument checks, what a filter matches, how
- * entries sort and how facets order. Stores import it from here; `testing/` builds on it.
+ * entries sort and how facets order. Stores import it from here; the memory store (testing) builds on it.
  */
 import { ActivityError } from '../errors.js';
 import type { ActivityEntry, ActivityFilter, FacetCount, StoreQuery } from '../types.js';
