@@ -120,6 +120,10 @@ describe('activity CLI', () => {
     const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".entries`);
     expect(rows[0].n).toBe(entries.length);
 
+    const pgStats = JSON.parse((await cli('stats', pgStore, '--json')).stdout);
+    expect(pgStats.entries).toBe(entries.length);
+    expect(pgStats.bytesPerEntry).toBeGreaterThan(100);
+
     const again = JSON.parse((await cli('copy', `sqlite:${dbFile}`, pgStore, '--json')).stdout);
     expect(again.orgs.map((o: { inserted: number }) => o.inserted)).toEqual([0, 0, 0]);
 

@@ -48,10 +48,11 @@ async function openPostgres(url: StoreUrl): Promise<OpenedStore> {
     migrate: () => store.migrate(),
     bytes: async () => {
       await store.migrate();
-      // pg_partition_tree lists a plain table as itself, and a partitioned one with every partition.
+      // A partitioned table's size is the sum of its partitions' (pg_partition_tree is empty for a plain table).
       const { rows } = await store.pool.query<{ n: string }>(
-        `SELECT coalesce(sum(pg_total_relation_size(relid)), 0)::bigint AS n
-         FROM pg_partition_tree(format('%I.entries', $1::text)::regclass)`,
+        `WITH t AS (SELECT format('%I.entries', $1::text)::regclass AS r)
+         SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree((SELECT r FROM t))),
+                         pg_total_relation_size((SELECT r FROM t)))::bigint AS n`,
         [schema],
       );
       return Number(rows[0]?.n ?? 0);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { partitionEntries } from './partitionMigration.js';
 
 /** What a migration needs: the quoted schema name and a client inside the migration transaction. */
 export interface MigrationContext {
@@ -16,6 +17,23 @@ export interface Migration {
 
 /** Key space of our advisory locks ('actv'), so they cannot collide with the host's own locks. */
 export const LOCK_NAMESPACE = 0x61637476;
+
+/**
+ * Newest-first pages per org, and the same per filter axis, so the first page of any axis is an index
+ * range scan; the id tiebreak makes the keyset order total.
+ */
+export const ENTRY_INDEXES: readonly [string, string][] = [
+  ['entries_org_time', '(org_id, occurred_at DESC, id DESC)'],
+  ['entries_org_type', '(org_id, type, occurred_at DESC, id DESC)'],
+  ['entries_org_status', '(org_id, status, occurred_at DESC, id DESC)'],
+  ['entries_org_actor', '(org_id, actor_id, occurred_at DESC, id DESC)'],
+  ['entries_org_entity_type', '(org_id, entity_type, occurred_at DESC, id DESC)'],
+  ['entries_org_entity_id', '(org_id, entity_id, occurred_at DESC) WHERE entity_id IS NOT NULL'],
+  ['entries_org_correlation', '(org_id, correlation_id, occurred_at DESC) WHERE correlation_id IS NOT NULL'],
+  ['entries_parent', '(parent_id) WHERE parent_id IS NOT NULL'],
+  // Retention deletes across all orgs by age.
+  ['entries_time', '(occurred_at)'],
+];
 
 /**
  * The schema, newest last. Never edit an applied migration: add a new one.
@@ -48,23 +66,7 @@ export const MIGRATIONS: readonly Migration[] = [
           doc             text NOT NULL,
           CONSTRAINT entries_idempotency UNIQUE (org_id, idempotency_key)
         )`);
-      // Newest-first pages per org, and the same per filter axis, so the first page of any axis is an
-      // index range scan; the id tiebreak makes the keyset order total.
-      const indexes: [string, string][] = [
-        ['entries_org_time', '(org_id, occurred_at DESC, id DESC)'],
-        ['entries_org_type', '(org_id, type, occurred_at DESC, id DESC)'],
-        ['entries_org_status', '(org_id, status, occurred_at DESC, id DESC)'],
-        ['entries_org_actor', '(org_id, actor_id, occurred_at DESC, id DESC)'],
-        ['entries_org_entity_type', '(org_id, entity_type, occurred_at DESC, id DESC)'],
-        ['entries_org_entity_id', '(org_id, entity_id, occurred_at DESC) WHERE entity_id IS NOT NULL'],
-        [
-          'entries_org_correlation',
-          '(org_id, correlation_id, occurred_at DESC) WHERE correlation_id IS NOT NULL',
-        ],
-        ['entries_parent', '(parent_id) WHERE parent_id IS NOT NULL'],
-        // Retention deletes across all orgs by age.
-        ['entries_time', '(occurred_at)'],
-      ];
+      const indexes = ENTRY_INDEXES;
       for (const [name, def] of indexes)
         await client.query(`CREATE INDEX ${name} ON ${schema}.entries ${def}`);
     },
@@ -116,5 +118,10 @@ export const MIGRATIONS: readonly Migration[] = [
         )`);
       await client.query(`CREATE INDEX seals_sequence ON ${schema}.seals (org_id, sequence, id)`);
     },
+  },
+  {
+    version: 4,
+    name: 'monthly partitions; ids and idempotency keys in entry_keys',
+    up: partitionEntries,
   },
 ];

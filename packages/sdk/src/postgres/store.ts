@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { checkBucketMs, checkQuery, sortFacet, toMs } from '../core/storeQuery.js';
 import { validateEntry } from '../core/validate.js';
 import { ActivityError } from '../errors.js';
+import type { IntegrityStore } from '../integrity/types.js';
 import type {
   ActivityEntry,
   ActivityStore,
@@ -13,9 +14,10 @@ import type {
   StorePage,
   StoreQuery,
 } from '../types.js';
-import type { IntegrityStore } from '../integrity/types.js';
 import { postgresIntegrity } from './integrity.js';
 import { LOCK_NAMESPACE, MIGRATIONS } from './migrations.js';
+import { dropMonths, type PartitionDrop } from './partitionDrop.js';
+import { createMonths, lockPartitions, monthsAround, monthsBetween } from './partitions.js';
 import { DEFAULT_DEADLINES, guardPool, type PostgresStoreStats } from './pool.js';
 import { applyJobUpdate, likePattern, safeJson, safeOptional, safeText, searchText } from './rows.js';
 
@@ -79,6 +81,18 @@ export interface PostgresStore extends ActivityStore, IntegrityStore {
   readonly pool: pg.Pool;
   /** Counters of the store's connections (errors handled so far). */
   stats(): PostgresStoreStats;
+  /**
+   * Creates the monthly partitions around now (one behind, three ahead), as the store does hourly; or, given
+   * a range, every month of it (before a backfill, so old entries land in their months, not in DEFAULT).
+   * @example await store.maintainPartitions({ from: '2024-01-01', to: '2026-01-01' })
+   */
+  maintainPartitions(range?: { from: string; to: string }): Promise<void>;
+  /**
+   * Detaches and drops every monthly partition that ends at or before `before` and holds entries of
+   * `orgs` only (a partition with an entry of any other org stays). Used by retention once those orgs
+   * are archived: a whole month goes at once instead of a `DELETE` per org.
+   */
+  dropPartitionsBefore(before: string, options: { orgs: string[] }): Promise<PartitionDrop>;
 }
 
 function deadline(value: number | undefined, fallback: number, field: string): number {
@@ -92,6 +106,7 @@ function deadline(value: number | undefined, fallback: number, field: string): n
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const HOUR_MS = 3_600_000;
 
 function storeFailed(what: string, cause: unknown): ActivityError {
   const detail = cause instanceof Error ? `: ${cause.message}` : '';
@@ -106,7 +121,11 @@ function whereClause(query: StoreQuery, params: unknown[], withCursor: boolean):
   };
   const conds = [`org_id = ${p(query.orgId)}`];
   const list = (column: string, values: readonly string[] | undefined) => {
-    if (values?.length) conds.push(`${column} = ANY(${p(values.map(safeText))}::text[])`);
+    if (!values?.length) return;
+    // One value is an equality, so the (org_id, column, occurred_at, id) index returns rows in page
+    // order; `= ANY` on a non-leading column makes PostgreSQL sort (before 17).
+    if (values.length === 1) conds.push(`${column} = ${p(safeText(values[0] as string))}`);
+    else conds.push(`${column} = ANY(${p(values.map(safeText))}::text[])`);
   };
   list('type', query.types);
   list('status', query.statuses);
@@ -127,7 +146,7 @@ function whereClause(query: StoreQuery, params: unknown[], withCursor: boolean):
 }
 
 /** Column values of one entry, in the order of {@link INSERT_COLUMNS}. */
-function rowOf(entry: ActivityEntry): (string | null)[] {
+export function rowOf(entry: ActivityEntry): (string | null)[] {
   return [
     entry.id,
     entry.orgId,
@@ -151,7 +170,8 @@ function rowOf(entry: ActivityEntry): (string | null)[] {
   ];
 }
 
-const INSERT_COLUMNS: [string, string][] = [
+/** Columns an append writes, with their PostgreSQL types (also used by the benchmarks' raw COPY). */
+export const INSERT_COLUMNS: [string, string][] = [
   ['id', 'text'],
   ['org_id', 'text'],
   ['occurred_at', 'timestamptz'],
@@ -170,6 +190,31 @@ const INSERT_COLUMNS: [string, string][] = [
   ['metadata', 'jsonb'],
   ['doc', 'text'],
 ];
+
+/**
+ * One statement per batch: the keys go into `entry_keys` first (its primary key and UNIQUE (org_id,
+ * idempotency_key) are the idempotency rules, which a partitioned table cannot hold), and only the rows
+ * whose keys went in are inserted. Within a batch the first of two rows with the same id or key wins, as
+ * with a constraint on the table itself; each inserted key row is matched back to the first input row
+ * with exactly its values.
+ */
+function appendSql(schema: string): string {
+  const names = INSERT_COLUMNS.map(([c]) => c);
+  const arrays = INSERT_COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ');
+  return `WITH input AS (
+      SELECT * FROM unnest(${arrays}) WITH ORDINALITY AS t(${names.join(', ')}, ord)),
+    keys AS (
+      INSERT INTO ${schema}.entry_keys (id, org_id, idempotency_key, occurred_at)
+      SELECT id, org_id, idempotency_key, occurred_at FROM input ORDER BY ord
+      ON CONFLICT DO NOTHING RETURNING id, org_id, idempotency_key, occurred_at),
+    chosen AS (
+      SELECT DISTINCT ON (i.id) i.* FROM input i JOIN keys k
+        ON k.id = i.id AND k.org_id = i.org_id AND k.occurred_at = i.occurred_at
+       AND k.idempotency_key IS NOT DISTINCT FROM i.idempotency_key
+      ORDER BY i.id, i.ord)
+    INSERT INTO ${schema}.entries (${names.join(', ')})
+    SELECT ${names.join(', ')} FROM chosen RETURNING id`;
+}
 
 /**
  * A PostgreSQL {@link ActivityStore} on `pg` (an optional peer dependency): versioned migrations under
@@ -257,9 +302,31 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return migrated;
   }
 
+  let maintainedAt = Number.NEGATIVE_INFINITY;
+  let maintaining: Promise<void> | undefined;
+
   async function ready(): Promise<void> {
     if (closed) throw new ActivityError('STORE_FAILED', 'postgres store: closed');
     if (options.migrate !== false) await migrate();
+    // Months ahead are created at most once an hour; entries of a month without a partition land in the
+    // DEFAULT partition meanwhile, so a failure here (no DDL right) never fails a write.
+    if (Date.now() - maintainedAt > HOUR_MS) {
+      maintainedAt = Date.now();
+      maintaining = maintainPartitions().catch(() => {});
+    }
+    await maintaining;
+  }
+
+  async function maintainPartitions(range?: { from: string; to: string }): Promise<void> {
+    const months = range
+      ? monthsBetween(toMs(range.from, 'from'), toMs(range.to, 'to'))
+      : monthsAround(Date.now());
+    await guard.withClient(async (client) => {
+      await client.query('BEGIN');
+      await lockPartitions(client, schemaName);
+      await createMonths(client, schema, months);
+      await client.query('COMMIT');
+    });
   }
 
   async function run<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[]) {
@@ -277,9 +344,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     // One array parameter per column: a single statement of constant text for any batch size
     // (no 65535-parameter limit), atomic without an explicit transaction.
     const params = INSERT_COLUMNS.map((_, i) => rows.map((r) => r[i] ?? null));
-    const sql = `INSERT INTO ${table} (${INSERT_COLUMNS.map(([c]) => c).join(', ')})
-      SELECT * FROM unnest(${INSERT_COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
-      ON CONFLICT DO NOTHING RETURNING id`;
+    const sql = appendSql(schema);
     try {
       const result = await db.query(sql, params);
       const inserted = result.rowCount ?? 0;
@@ -315,8 +380,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       try {
         await client.query('BEGIN');
         // The row lock orders concurrent updates of one run: the second sees the first's final status.
-        const found = await client.query<{ doc: string }>(
-          `SELECT doc FROM ${table} WHERE id = $1 AND org_id = $2 AND status = 'IN_PROGRESS' FOR UPDATE`,
+        const found = await client.query<{ doc: string; occurred_at: Date }>(
+          `SELECT e.doc, e.occurred_at FROM ${schema}.entry_keys k
+           JOIN ${table} e ON e.org_id = k.org_id AND e.occurred_at = k.occurred_at AND e.id = k.id
+           WHERE k.id = $1 AND k.org_id = $2 AND e.status = 'IN_PROGRESS' FOR UPDATE OF e`,
           [id, orgId],
         );
         const row = found.rows[0];
@@ -327,7 +394,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         const next = applyJobUpdate(JSON.parse(row.doc) as ActivityEntry, update);
         await client.query(
           `UPDATE ${table} SET status = $3, search = $4, metadata = $5::jsonb, doc = $6
-           WHERE id = $1 AND org_id = $2 AND status = 'IN_PROGRESS'`,
+           WHERE id = $1 AND org_id = $2 AND occurred_at = $7 AND status = 'IN_PROGRESS'`,
           [
             id,
             orgId,
@@ -335,6 +402,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
             searchText(next),
             next.metadata === undefined ? null : JSON.stringify(safeJson(next.metadata)),
             JSON.stringify(next),
+            row.occurred_at,
           ],
         );
         await client.query('COMMIT');
@@ -353,7 +421,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       if (String(id).includes('\u0000') || String(orgId).includes('\u0000')) return undefined;
       const { rows } = await run<{ doc: string }>(
         'get',
-        `SELECT doc FROM ${table} WHERE id = $1 AND org_id = $2`,
+        // The key row names the month, so only that partition is probed.
+        `SELECT e.doc FROM ${schema}.entry_keys k
+         JOIN ${table} e ON e.org_id = k.org_id AND e.occurred_at = k.occurred_at AND e.id = k.id
+         WHERE k.id = $1 AND k.org_id = $2`,
         [id, orgId],
       );
       return rows[0] ? (JSON.parse(rows[0].doc) as ActivityEntry) : undefined;
@@ -439,30 +510,41 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async deleteBefore(before, orgId) {
       const cutoff = new Date(toMs(before, 'before')).toISOString();
-      const result =
-        orgId === undefined
-          ? await run('deleteBefore', `DELETE FROM ${table} WHERE occurred_at < $1`, [cutoff])
-          : await run('deleteBefore', `DELETE FROM ${table} WHERE org_id = $1 AND occurred_at < $2`, [
-              orgId,
-              cutoff,
-            ]);
-      return result.rowCount ?? 0;
+      // The keys go with their entries: an id or key purged by retention may be written again, as before.
+      const where = orgId === undefined ? 'occurred_at < $1' : 'org_id = $2 AND occurred_at < $1';
+      const { rows } = await run<{ n: number }>(
+        'deleteBefore',
+        `WITH gone AS (DELETE FROM ${table} WHERE ${where} RETURNING id),
+              keys AS (DELETE FROM ${schema}.entry_keys k USING gone WHERE k.id = gone.id)
+         SELECT count(*)::int AS n FROM gone`,
+        orgId === undefined ? [cutoff] : [cutoff, orgId],
+      );
+      return rows[0]?.n ?? 0;
     },
 
     async listOrgs() {
-      // Loose index scan over the (org_id, …) index: one probe per org instead of a full scan.
+      // Loose index scan over entry_keys' (org_id, idempotency_key) index: one probe per org.
+      const keys = `${schema}.entry_keys`;
       const { rows } = await run<{ org_id: string }>(
         'listOrgs',
         `WITH RECURSIVE orgs AS (
-           (SELECT org_id FROM ${table} ORDER BY org_id LIMIT 1)
+           (SELECT org_id FROM ${keys} ORDER BY org_id LIMIT 1)
            UNION ALL
-           SELECT (SELECT e.org_id FROM ${table} e WHERE e.org_id > orgs.org_id ORDER BY e.org_id LIMIT 1)
+           SELECT (SELECT e.org_id FROM ${keys} e WHERE e.org_id > orgs.org_id ORDER BY e.org_id LIMIT 1)
            FROM orgs WHERE orgs.org_id IS NOT NULL)
          SELECT org_id FROM orgs WHERE org_id IS NOT NULL`,
         [],
       );
       return rows.map((r) => r.org_id);
     },
+
+    async maintainPartitions(range) {
+      await ready();
+      await maintainPartitions(range);
+    },
+
+    dropPartitionsBefore: (before, dropOptions) =>
+      ready().then(() => dropMonths(guard, schema, schemaName, toMs(before, 'before'), dropOptions.orgs)),
 
     async flush() {},
 

@@ -10,6 +10,7 @@ import { newArchiveRunId } from './archiveLayout.js';
 import type { ArchiveSink } from './archiveSink.js';
 import { archiveOrgEntries } from './archiveWriter.js';
 import { createFolderArchiveSink } from './folderArchiveSink.js';
+import { canDropPartitions, purgeByPartitions } from './retentionPartitions.js';
 import { type RetentionScheduleOptions, scheduleRetention } from './retentionSchedule.js';
 
 export { msUntilUtcHour, type RetentionScheduleOptions } from './retentionSchedule.js';
@@ -123,7 +124,7 @@ export function createRetention(opts: RetentionOptions): Retention {
 
   const policyFor = (orgId: string) => policies.get(orgId) ?? defaultPolicy;
 
-  async function runOrg(orgId: string, at: Date, runId: string): Promise<OrgRetentionReport> {
+  async function runOrg(orgId: string, at: Date, runId: string, purge: boolean): Promise<OrgRetentionReport> {
     const policy = policyFor(orgId);
     const cutoff = new Date(at.getTime() - policy.keepDays * DAY_MS).toISOString();
     const report: OrgRetentionReport = {
@@ -157,7 +158,7 @@ export function createRetention(opts: RetentionOptions): Retention {
           );
         }
       }
-      report.purged = await store.deleteBefore(cutoff, orgId);
+      if (purge) report.purged = await store.deleteBefore(cutoff, orgId);
     } catch (error) {
       report.error = error instanceof Error ? error.message : String(error);
     }
@@ -168,9 +169,12 @@ export function createRetention(opts: RetentionOptions): Retention {
     const started = now();
     const runId = newArchiveRunId(started);
     const orgs: OrgRetentionReport[] = [];
-    for (const orgId of await store.listOrgs()) {
-      const r = await runOrg(orgId, started, runId);
-      orgs.push(r);
+    // A store with monthly partitions purges after every org is archived, so whole months can go at once.
+    const byMonths = canDropPartitions(store);
+    for (const orgId of await store.listOrgs()) orgs.push(await runOrg(orgId, started, runId, !byMonths));
+    if (byMonths) await purgeByPartitions(store, orgs, (orgId) => policyFor(orgId).archive);
+    for (const r of orgs) {
+      const orgId = r.orgId;
       activity?.record({
         type: 'SYSTEM_EVENT',
         action: 'retention.run',

@@ -1,0 +1,92 @@
+/**
+ * Monthly range partitions of `<schema>.entries` on `occurred_at` (UTC months): created ahead by the
+ * store, a DEFAULT partition for entries dated outside them, and whole months dropped by retention.
+ */
+import type pg from 'pg';
+import { LOCK_NAMESPACE } from './migrations.js';
+
+/** Months created ahead of the current one (and one behind, for late entries). */
+export const MONTHS_AHEAD = 3;
+
+/** First instant (UTC) of the month of `ms`, plus `offset` months. */
+export function monthStart(ms: number, offset = 0): Date {
+  const d = new Date(ms);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + offset, 1));
+}
+
+/** `entries_p202611` for November 2026; years outside 0..9999 never get a partition (they use DEFAULT). */
+export function partitionName(month: Date): string {
+  return `entries_p${String(month.getUTCFullYear()).padStart(4, '0')}${String(month.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/** One existing monthly partition. */
+export interface MonthPartition {
+  name: string;
+  from: Date;
+  to: Date;
+}
+
+/** Monthly partitions of the table (the DEFAULT partition excluded), oldest first. */
+export async function listPartitions(db: Queryable, schema: string): Promise<MonthPartition[]> {
+  const { rows } = await db.query<{ name: string; bound: string }>(
+    `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = $1::regclass AND c.relname LIKE 'entries\\_p%'`,
+    [`${schema}.entries`],
+  );
+  const out: MonthPartition[] = [];
+  for (const r of rows) {
+    const m = /FROM \('([^']+)'\) TO \('([^']+)'\)/.exec(r.bound);
+    if (m?.[1] && m[2]) out.push({ name: r.name, from: new Date(m[1]), to: new Date(m[2]) });
+  }
+  return out.sort((a, b) => a.from.getTime() - b.from.getTime());
+}
+
+/**
+ * Creates the partition of each month when missing. A month whose entries already sit in the DEFAULT
+ * partition is left there (PostgreSQL refuses the new partition); they are still found and purged.
+ * Runs in the caller's transaction, which must hold {@link lockPartitions}.
+ */
+export async function createMonths(db: Queryable, schema: string, months: Date[]): Promise<void> {
+  const existing = new Set((await listPartitions(db, schema)).map((p) => p.name));
+  for (const month of months) {
+    const year = month.getUTCFullYear();
+    if (year < 1 || year > 9999) continue;
+    const name = partitionName(month);
+    if (existing.has(name)) continue;
+    const next = monthStart(month.getTime(), 1);
+    await db.query('SAVEPOINT month');
+    try {
+      await db.query(
+        `CREATE TABLE ${schema}."${name}" PARTITION OF ${schema}.entries
+         FOR VALUES FROM ('${month.toISOString()}') TO ('${next.toISOString()}')`,
+      );
+      await db.query('RELEASE SAVEPOINT month');
+    } catch {
+      await db.query('ROLLBACK TO SAVEPOINT month');
+    }
+  }
+}
+
+/** Serialises partition changes of one schema (creation ahead, drops) across processes. */
+export async function lockPartitions(db: Queryable, schemaName: string): Promise<void> {
+  await db.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+    LOCK_NAMESPACE,
+    `partitions:${schemaName}`,
+  ]);
+}
+
+/** The months the store keeps ready around `now`: one behind, the current one, {@link MONTHS_AHEAD} ahead. */
+export function monthsAround(now: number): Date[] {
+  return Array.from({ length: MONTHS_AHEAD + 2 }, (_, i) => monthStart(now, i - 1));
+}
+
+/** Every month from the one of `fromMs` to the one of `toMs`, both included (at most 1200). */
+export function monthsBetween(fromMs: number, toMs: number): Date[] {
+  const out: Date[] = [];
+  for (let m = monthStart(fromMs); m.getTime() <= toMs && out.length < 1200; m = monthStart(m.getTime(), 1))
+    out.push(m);
+  return out;
+}

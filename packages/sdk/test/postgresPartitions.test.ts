@@ -1,0 +1,395 @@
+/**
+ * PostgreSQL monthly partitions, on the running server: the layout, idempotency kept by entry_keys,
+ * the DEFAULT partition for strays, EXPLAIN of every filter axis (partitions pruned, an index used, no
+ * sort), dropping whole months for retention, and migrating an existing unpartitioned table.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { uuidv7 } from 'uuidv7';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INSERT_COLUMNS, rowOf } from '../src/postgres/store.js';
+import { createPostgresStore, POSTGRES_MIGRATIONS, type PostgresStore } from '../src/postgres.js';
+import type { ActivityEntry, StoreQuery } from '../src/types.js';
+
+const url = process.env.ACTIVITY_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: url, max: 2 });
+const schemas: string[] = [];
+const schemaName = () => {
+  const name = `activity_part_${randomBytes(5).toString('hex')}`;
+  schemas.push(name);
+  return name;
+};
+afterAll(async () => {
+  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  await admin.end();
+});
+
+const DAY = 86_400_000;
+function entry(overrides: Partial<ActivityEntry> = {}): ActivityEntry {
+  const at = overrides.occurredAt ?? new Date().toISOString();
+  return {
+    id: uuidv7(),
+    orgId: 'org_a',
+    occurredAt: at,
+    recordedAt: at,
+    schemaVersion: 1,
+    type: 'USER_ACTION',
+    status: 'SUCCESS',
+    actor: { kind: 'user', id: 'usr_1', name: 'Riley' },
+    action: 'contact.updated',
+    ...overrides,
+  };
+}
+
+async function partitionsOf(schema: string): Promise<string[]> {
+  const { rows } = await admin.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = $1::regclass ORDER BY 1`,
+    [`"${schema}".entries`],
+  );
+  return rows.map((r) => r.name);
+}
+
+describe('PostgreSQL partitions', () => {
+  it('creates entries partitioned by month, a DEFAULT partition, and months around now', async () => {
+    const schema = schemaName();
+    const store = createPostgresStore({ connectionString: url, schema });
+    await store.migrate();
+    await store.listOrgs();
+    const { rows } = await admin.query<{ relkind: string }>(
+      'SELECT relkind FROM pg_class WHERE oid = $1::regclass',
+      [`"${schema}".entries`],
+    );
+    expect(rows[0]?.relkind).toBe('p');
+    const parts = await partitionsOf(schema);
+    expect(parts).toContain('entries_default');
+    const now = new Date();
+    for (let i = -1; i <= 3; i++) {
+      const m = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + i, 1));
+      expect(parts).toContain(
+        `entries_p${m.getUTCFullYear()}${String(m.getUTCMonth() + 1).padStart(2, '0')}`,
+      );
+    }
+    await store.close();
+  });
+
+  it('keeps one entry per id and per (org, key) across months, and puts strays in DEFAULT', async () => {
+    const schema = schemaName();
+    const store = createPostgresStore({ connectionString: url, schema });
+    const first = entry({
+      occurredAt: new Date(Date.now() - 40 * DAY).toISOString(),
+      idempotencyKey: 'hook_1',
+    });
+    expect(await store.append([first])).toEqual({ inserted: 1, duplicates: 0 });
+    // Same id in another month, and the same key in another month: both duplicates.
+    const sameId = { ...first, occurredAt: new Date().toISOString(), idempotencyKey: undefined };
+    const sameKey = entry({ idempotencyKey: 'hook_1' });
+    expect(await store.append([sameId, sameKey])).toEqual({ inserted: 0, duplicates: 2 });
+    // Two writers racing the same key: exactly one wins.
+    const other = createPostgresStore({ connectionString: url, schema });
+    const [a, b] = await Promise.all([
+      store.append([entry({ idempotencyKey: 'hook_2' })]),
+      other.append([entry({ idempotencyKey: 'hook_2' })]),
+    ]);
+    expect(a.inserted + b.inserted).toBe(1);
+    const stray = entry({ occurredAt: '1950-06-01T00:00:00.000Z' });
+    await store.append([stray]);
+    const { rows } = await admin.query(
+      `SELECT count(*)::int AS n FROM "${schema}".entries_default WHERE id = $1`,
+      [stray.id],
+    );
+    expect(rows[0].n).toBe(1);
+    expect(await store.get('org_a', stray.id)).toEqual(stray);
+    await store.close();
+    await other.close();
+  });
+});
+
+/** Captures the SQL and parameters of the store's last query, to EXPLAIN exactly what it runs. */
+function capturingPool(): { pool: pg.Pool; last: () => { text: string; values: unknown[] } } {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  let last = { text: '', values: [] as unknown[] };
+  const query = pool.query.bind(pool) as (...a: unknown[]) => Promise<unknown>;
+  (pool as unknown as { query: unknown }).query = (text: unknown, values?: unknown) => {
+    if (typeof text === 'string') last = { text, values: (values as unknown[]) ?? [] };
+    return query(text, values);
+  };
+  return { pool, last: () => last };
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+describe('PostgreSQL list queries (EXPLAIN)', () => {
+  const schema = schemaName();
+  const { pool, last } = capturingPool();
+  let store: PostgresStore;
+  const now = Date.now();
+
+  beforeAll(async () => {
+    store = createPostgresStore({ pool, schema });
+    await store.migrate();
+    // A year of months, each its own partition, and enough rows that the planner prefers indexes.
+    const months = Array.from({ length: 12 }, (_, i) => new Date(now - i * 30 * DAY));
+    const partitionDates = months.map((m) => new Date(Date.UTC(m.getUTCFullYear(), m.getUTCMonth(), 1)));
+    const c = await admin.connect();
+    try {
+      await c.query('BEGIN');
+      for (const d of partitionDates) {
+        const next = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+        const name = `entries_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+        await c.query(
+          `CREATE TABLE IF NOT EXISTS "${schema}"."${name}" PARTITION OF "${schema}".entries FOR VALUES FROM ('${d.toISOString()}') TO ('${next.toISOString()}')`,
+        );
+      }
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+    const types = ['USER_ACTION', 'BACKGROUND_JOB', 'WEBHOOK_RECEIVED', 'SYSTEM_EVENT'];
+    const statuses = ['SUCCESS', 'FAILED', 'WARNING', 'IN_PROGRESS'];
+    await admin.query(
+      `INSERT INTO "${schema}".entries (id, org_id, occurred_at, type, status, actor_id, action, entity_type, entity_id, correlation_id, search, doc)
+       SELECT 'id' || g, 'org_' || (g % 4), to_timestamp(($1::bigint - (g::bigint * 155519000 % (360::bigint * 86400000))) / 1000.0),
+              ($2::text[])[1 + g % 4], ($3::text[])[1 + (g / 7) % 4], 'usr_' || (g % 5), 'act',
+              'ent_' || (g % 3), 'e' || (g % 7), 'corr_' || (g % 9), 'search text ' || g, '{}'
+       FROM generate_series(1, 200000) g`,
+      [now, types, statuses],
+    );
+    await admin.query(`ANALYZE "${schema}".entries`);
+  }, 120_000);
+  afterAll(async () => {
+    await store.close();
+    await pool.end();
+  });
+
+  const base = (): StoreQuery => ({
+    orgId: 'org_3',
+    limit: 50,
+    from: new Date(now - 30 * DAY).toISOString(),
+    to: new Date(now + 1).toISOString(),
+  });
+  const axes: [string, Partial<StoreQuery>][] = [
+    ['date range only', {}],
+    ['type', { types: ['BACKGROUND_JOB'] }],
+    ['status', { statuses: ['FAILED'] }],
+    ['actor', { actorIds: ['usr_3'] }],
+    ['entity type', { entityTypes: ['ent_3'] }],
+    ['entity id', { entityId: 'e3' }],
+    ['correlation id', { correlationId: 'corr_3' }],
+  ];
+  for (const [axis, filter] of axes) {
+    // With a handful of matching rows the planner may rightly prefer a bitmap scan and a tiny sort, so
+    // the data gives every filter hundreds of matches per month, the case where a sort would hurt.
+    it(`${axis}: prunes partitions, uses an index, does not sort`, async () => {
+      await store.query({ ...base(), ...filter });
+      const { text, values } = last();
+      const { rows } = await admin.query(`EXPLAIN (FORMAT JSON) ${text}`, values);
+      const plan = nodes(rows[0]['QUERY PLAN'][0].Plan as PlanNode);
+      if (process.env.SHOW_PLANS) {
+        const text2 = await admin.query(`EXPLAIN ${text}`, values);
+        console.log(axis, text, '\n', text2.rows.map((r) => r['QUERY PLAN']).join('\n'));
+      }
+      const scanned = new Set(
+        plan.map((n) => n['Relation Name']).filter((r): r is string => r !== undefined),
+      );
+      const total = (await partitionsOf(schema)).length;
+      expect(scanned.size).toBeGreaterThan(0);
+      expect(scanned.size).toBeLessThanOrEqual(2);
+      expect(total).toBeGreaterThan(10);
+      expect(scanned.has('entries_default')).toBe(false);
+      expect(plan.some((n) => /Index/.test(n['Node Type']))).toBe(true);
+      expect(plan.filter((n) => /Sort/.test(n['Node Type'])).map((n) => n['Node Type'])).toEqual([]);
+    });
+  }
+});
+
+describe('dropPartitionsBefore', () => {
+  it('drops whole months past the cutoff with their keys, keeping a month with an entry of an org not listed', async () => {
+    const schema = schemaName();
+    const store = createPostgresStore({ connectionString: url, schema });
+    const monthAt = (y: number, m: number, org: string, day = 10) =>
+      entry({
+        orgId: org,
+        occurredAt: new Date(Date.UTC(y, m, day)).toISOString(),
+        idempotencyKey: `k_${org}_${y}_${m}_${day}`,
+      });
+    const old = [
+      monthAt(2024, 0, 'org_a'),
+      monthAt(2024, 0, 'org_b'),
+      monthAt(2024, 1, 'org_a'),
+      monthAt(2024, 2, 'org_hold'),
+    ];
+    const recent = [monthAt(2024, 5, 'org_a')];
+    await store.append([...old, ...recent]);
+    // The migration made a partition for each month present only when it copied rows; create these now.
+    const c = await admin.connect();
+    try {
+      await c.query('BEGIN');
+      for (const [y, m] of [
+        [2024, 0],
+        [2024, 1],
+        [2024, 2],
+        [2024, 5],
+      ] as const) {
+        const from = new Date(Date.UTC(y, m, 1)).toISOString();
+        const to = new Date(Date.UTC(y, m + 1, 1)).toISOString();
+        // Rows already in DEFAULT for the month go to the new partition: detach DEFAULT, move, reattach.
+        await c.query(`ALTER TABLE "${schema}".entries DETACH PARTITION "${schema}".entries_default`);
+        await c.query(
+          `CREATE TABLE "${schema}".p_${y}_${m} PARTITION OF "${schema}".entries FOR VALUES FROM ('${from}') TO ('${to}')`,
+        );
+        await c.query(
+          `INSERT INTO "${schema}".entries SELECT * FROM "${schema}".entries_default WHERE occurred_at >= '${from}' AND occurred_at < '${to}'`,
+        );
+        await c.query(
+          `DELETE FROM "${schema}".entries_default WHERE occurred_at >= '${from}' AND occurred_at < '${to}'`,
+        );
+        await c.query(`ALTER TABLE "${schema}".entries ATTACH PARTITION "${schema}".entries_default DEFAULT`);
+        await c.query(
+          `ALTER TABLE "${schema}".p_${y}_${m} RENAME TO entries_p${y}${String(m + 1).padStart(2, '0')}`,
+        );
+      }
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+    // org_hold is not among the orgs that may go (on hold): its month stays.
+    const result = await store.dropPartitionsBefore('2024-05-01T00:00:00.000Z', { orgs: ['org_a', 'org_b'] });
+    expect(result.partitions).toEqual(['entries_p202401', 'entries_p202402']);
+    expect(result.byOrg).toEqual({ org_a: 2, org_b: 1 });
+    expect(result.entries).toBe(3);
+    const parts = await partitionsOf(schema);
+    expect(parts).toContain('entries_p202403');
+    expect(parts).not.toContain('entries_p202401');
+    expect(await store.get('org_a', (old[0] as ActivityEntry).id)).toBeUndefined();
+    expect(await store.get('org_hold', (old[3] as ActivityEntry).id)).toBeDefined();
+    expect(await store.get('org_a', (recent[0] as ActivityEntry).id)).toBeDefined();
+    // The dropped entries' ids and keys are free again, as after a per-org delete.
+    expect(await store.append([old[0] as ActivityEntry])).toEqual({ inserted: 1, duplicates: 0 });
+    await store.close();
+  });
+});
+
+describe('migrating an unpartitioned table (migration 4)', () => {
+  it('keeps every entry, their ids and keys, and leaves a partitioned table', async () => {
+    const schema = schemaName();
+    // The store as it was before migration 4: migrations 1-3 only, entries written by its INSERT.
+    const c = await admin.connect();
+    const entries = Array.from({ length: 300 }, (_, i) =>
+      entry({
+        orgId: `org_${i % 3}`,
+        occurredAt: new Date(Date.UTC(2025, i % 14, 1 + (i % 27), 12)).toISOString(),
+        idempotencyKey: i % 2 === 0 ? `key_${i}` : undefined,
+      }),
+    );
+    try {
+      await c.query('BEGIN');
+      await c.query(`CREATE SCHEMA "${schema}"`);
+      await c.query(
+        `CREATE TABLE "${schema}".schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      for (const m of POSTGRES_MIGRATIONS.filter((m) => m.version < 4)) {
+        await m.up({ client: c, schema: `"${schema}"` });
+        await c.query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES ($1, $2)`, [
+          m.version,
+          m.name,
+        ]);
+      }
+      const rows = entries.map(rowOf);
+      await c.query(
+        `INSERT INTO "${schema}".entries (${INSERT_COLUMNS.map(([n]) => n).join(', ')})
+         SELECT * FROM unnest(${INSERT_COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})`,
+        INSERT_COLUMNS.map((_, i) => rows.map((r) => r[i] ?? null)),
+      );
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+    const store = createPostgresStore({ connectionString: url, schema });
+    await store.migrate();
+    const { rows: kind } = await admin.query('SELECT relkind FROM pg_class WHERE oid = $1::regclass', [
+      `"${schema}".entries`,
+    ]);
+    expect(kind[0].relkind).toBe('p');
+    const parts = await partitionsOf(schema);
+    expect(parts).toContain('entries_p202501');
+    expect(parts).toContain('entries_p202602');
+    const { rows: count } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".entries_default`);
+    expect(count[0].n).toBe(0);
+    for (const e of entries.slice(0, 20)) expect(await store.get(e.orgId, e.id)).toEqual(e);
+    expect((await store.facets({ orgId: 'org_1' })).total).toBe(100);
+    // Old ids and keys are still taken.
+    const again = entries.slice(0, 10);
+    expect(await store.append(again)).toEqual({ inserted: 0, duplicates: 10 });
+    const sameKey = entry({ orgId: 'org_0', idempotencyKey: 'key_0' });
+    expect(await store.append([sameKey])).toEqual({ inserted: 0, duplicates: 1 });
+    const { rows: versions } = await admin.query(
+      `SELECT max(version)::int AS v FROM "${schema}".schema_migrations`,
+    );
+    expect(versions[0].v).toBe(4);
+    await store.close();
+  });
+});
+
+describe('retention on monthly partitions', () => {
+  it('archives every org, then drops whole months; a month with an org on legal hold is kept and purged per org', async () => {
+    const { createRetention } = await import('../src/server/retention.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const schema = schemaName();
+    const store = createPostgresStore({ connectionString: url, schema });
+    await store.migrate();
+    // Months as the store would have created them ahead when they were current.
+    for (const m of [0, 1, 2]) {
+      const from = new Date(Date.UTC(2023, m, 1)).toISOString();
+      const to = new Date(Date.UTC(2023, m + 1, 1)).toISOString();
+      await admin.query(
+        `CREATE TABLE "${schema}".entries_p2023${String(m + 1).padStart(2, '0')} PARTITION OF "${schema}".entries FOR VALUES FROM ('${from}') TO ('${to}')`,
+      );
+    }
+    const at = (m: number, day: number) => new Date(Date.UTC(2023, m, day)).toISOString();
+    const seeded = [
+      entry({ orgId: 'org_a', occurredAt: at(0, 5) }),
+      entry({ orgId: 'org_b', occurredAt: at(0, 6) }),
+      entry({ orgId: 'org_a', occurredAt: at(1, 5) }),
+      entry({ orgId: 'org_hold', occurredAt: at(1, 6) }),
+      entry({ orgId: 'org_a', occurredAt: at(2, 5) }),
+      entry({ orgId: 'org_a' }),
+    ];
+    await store.append(seeded);
+    const dir = mkdtempSync(join(tmpdir(), 'activity-part-retention-'));
+    try {
+      const retention = createRetention({
+        store,
+        dir,
+        defaultPolicy: { keepDays: 365 },
+        legalHolds: ['org_hold'],
+      });
+      const report = await retention.run();
+      const by = (org: string) => report.orgs.find((o) => o.orgId === org);
+      expect(by('org_a')).toMatchObject({ archived: 3, purged: 3 });
+      expect(by('org_b')).toMatchObject({ archived: 1, purged: 1 });
+      expect(by('org_hold')).toMatchObject({ skipped: true, purged: 0 });
+      const parts = await partitionsOf(schema);
+      // January held only archived orgs: dropped whole. February has org_hold's entry: kept, org_a's row
+      // deleted from it. March: dropped.
+      expect(parts).not.toContain('entries_p202301');
+      expect(parts).toContain('entries_p202302');
+      expect(parts).not.toContain('entries_p202303');
+      const { rows } = await admin.query(`SELECT org_id FROM "${schema}".entries_p202302`);
+      expect(rows.map((r) => r.org_id)).toEqual(['org_hold']);
+      expect(await store.get('org_a', (seeded[5] as ActivityEntry).id)).toBeDefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await store.close();
+    }
+  });
+});
