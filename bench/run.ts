@@ -22,6 +22,8 @@ const suites: Array<{
   { id: 'rss', load: () => import('./rss.bench.js') },
   { id: 'server', load: () => import('./server.bench.js') },
   { id: 'ui', load: () => import('./ui/index.js') },
+  { id: 'pg', load: () => import('./pg.bench.js') },
+  { id: 'clickhouse', load: () => import('./clickhouse.bench.js') },
 ];
 
 const results: BenchResult[] = [];
@@ -67,6 +69,15 @@ if (quick) {
       2,
     )}\n`,
   );
+  // results.json keeps no detail lines; a partial run (--only) takes the other rows' details from the last report.
+  const mdFile = join(here, '..', 'docs', 'benchmarks.md');
+  const oldDetails = new Map<string, string>();
+  if (existsSync(mdFile)) {
+    for (const m of readFileSync(mdFile, 'utf8').matchAll(/^\| `([^`]+)` \|(?:[^|]*\|){4} (.*) \|$/gm)) {
+      if (m[1] && m[2]) oldDetails.set(m[1], m[2]);
+    }
+  }
+  for (const r of merged) r.detail ??= oldDetails.get(r.name);
   const rows = merged.map(
     (r) => `| \`${r.name}\` | ${r.value} | ${r.unit} | ${r.target} | ${meets(r)} | ${r.detail ?? ''} |`,
   );
@@ -93,6 +104,11 @@ ${rows.join('\n')}
 - \`handler-overhead\`: first page through the HTTP handler over loopback ÷ the same query on the store, at 1M entries.
 - \`client-browser-gz-kb\`: gzipped browser bundle of \`@activity/sdk/client\`.
 - \`ui-*\`, \`react-bundle-gz-kb\`: measured in headless Chromium; see bench/ui.
+- \`pg-ingest-vs-copy\`: \`store.append\` (batches of 1,000) ÷ raw \`COPY FROM STDIN\` (pg-copy-streams, CSV encoding included) of the same rows into the same table and indexes, alternating in chunks of 50k. \`pg-ingest-vs-single-row\`: ÷ an autocommit single-row INSERT loop. Full run 2M entries (\`BENCH_PG_ROWS\`).
+- \`pg-deep-page-ratio\`: a page at depth 100k (or the org's size) ÷ the first page. \`pg-first-page-p95-ms-all\`: type, status, actor, entity type and a 90-day range combined.
+- \`pg-export-vs-copy\`: CSV export of one org (pages of 1,000 through the store, rendered by the export's CSV writer) ÷ \`COPY (SELECT …) TO STDOUT WITH CSV\` of the same rows in the same order.
+- \`ch-ingest-vs-direct\`: a direct \`client.insert\` ÷ \`store.append\` time for the same batches (so higher is better, like the others), chdb in-process. \`ch-list-vs-final\`: first page read with \`LIMIT 1 BY id\` ÷ with \`FINAL\`. \`ch-first-page-p95-ms-all\`: the store's query with all five filters.
+- \`bytes-per-entry-*\`: on-disk bytes per entry of the fixture mix: SQLite file, PostgreSQL table + TOAST + indexes, ClickHouse active parts. Full run 2M entries (\`BENCH_CH_ROWS\`).
 `;
   writeFileSync(join(here, '..', 'docs', 'benchmarks.md'), md);
   console.log(`wrote bench/results.json and docs/benchmarks.md (${merged.length} figures)`);

@@ -1,0 +1,303 @@
+/**
+ * PostgreSQL figures, each against the raw driver in the same run: SDK ingest vs COPY FROM STDIN and vs
+ * a single-row INSERT loop, keyset depth, first page with all filters, CSV export vs COPY TO STDOUT,
+ * bytes per entry. Rows: 2M in the full run (`BENCH_PG_ROWS` overrides), 5k in --quick.
+ */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createPostgresStore, type PostgresStore } from '../packages/sdk/src/postgres/index.js';
+import { INSERT_COLUMNS, rowOf } from '../packages/sdk/src/postgres/store.js';
+import { entriesToCsv } from '../packages/sdk/src/server/csv.js';
+import { pagesOf } from '../packages/sdk/src/server/export.js';
+import { generateActivityBatches } from '../packages/sdk/src/testing/index.js';
+import type { ActivityEntry, StoreQuery } from '../packages/sdk/src/types.js';
+import { PG_URL, pg, pgCopy } from './drivers.js';
+import { type BenchOptions, type BenchResult, median, percentile, round } from './lib.js';
+
+const NOW = new Date('2026-11-01T12:00:00Z');
+const BATCH = 1_000;
+
+function* batches(count: number, orgIds: string[]): Generator<ActivityEntry[]> {
+  yield* generateActivityBatches({ count, batchSize: BATCH, orgIds, seed: 11, now: NOW, spanDays: 730 });
+}
+
+/** One row as COPY's CSV: NULL is an unquoted empty field, every value is quoted. */
+function csvLine(values: (string | null)[]): string {
+  return `${values.map((v) => (v === null ? '' : `"${v.replaceAll('"', '""')}"`)).join(',')}\n`;
+}
+
+const sink = () =>
+  new Writable({
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
+
+async function seconds(fn: () => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+async function newStore(admin: InstanceType<typeof pg.Pool>, schemas: string[]): Promise<PostgresStore> {
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  schemas.push(schema);
+  const store = createPostgresStore({
+    connectionString: PG_URL,
+    schema,
+    statementTimeoutMs: 0,
+    queryTimeoutMs: 0,
+  });
+  await store.migrate();
+  // The fixture reaches two years back: its months exist before the load, as they would have in production.
+  await store.maintainPartitions({
+    from: new Date(NOW.getTime() - 731 * 86_400_000).toISOString(),
+    to: NOW.toISOString(),
+  });
+  void admin;
+  return store;
+}
+
+async function ingestFigures(
+  admin: InstanceType<typeof pg.Pool>,
+  schemas: string[],
+  count: number,
+  orgIds: string[],
+) {
+  const sdk = await newStore(admin, schemas);
+  const raw = await newStore(admin, schemas);
+  const single = await newStore(admin, schemas);
+  const [, rawSchema, singleSchema] = schemas;
+  const columns = INSERT_COLUMNS.map(([c]) => c).join(', ');
+  const placeholders = INSERT_COLUMNS.map(([, t], i) => `$${i + 1}::${t}`).join(', ');
+  const singleCount = Math.max(500, Math.floor(count / 100));
+  const client = await raw.pool.connect();
+  let sdkS = 0;
+  let copyS = 0;
+  let singleS = 0;
+  let singleDone = 0;
+  // Rows are generated untimed, in chunks; each chunk goes to the store and to COPY in turn, timed
+  // alone, so both sides see the same rows with the same table size and cache state.
+  let chunk: ActivityEntry[][] = [];
+  const flush = async () => {
+    sdkS += await seconds(async () => {
+      for (const batch of chunk) await sdk.append(batch);
+    });
+    copyS += await seconds(async () => {
+      const stream = client.query(
+        pgCopy.from(`COPY "${rawSchema}".entries (${columns}) FROM STDIN WITH (FORMAT csv)`),
+      );
+      await pipeline(async function* () {
+        for (const batch of chunk) yield batch.map((e) => csvLine(rowOf(e))).join('');
+      }, stream);
+    });
+    if (singleDone < singleCount) {
+      singleS += await seconds(async () => {
+        for (const batch of chunk)
+          for (const e of batch) {
+            if (singleDone >= singleCount) return;
+            await single.pool.query(
+              `INSERT INTO "${singleSchema}".entries (${columns}) VALUES (${placeholders}) ON CONFLICT DO NOTHING`,
+              rowOf(e),
+            );
+            singleDone++;
+          }
+      });
+    }
+    chunk = [];
+  };
+  for (const batch of batches(count, orgIds)) {
+    chunk.push(batch);
+    if (chunk.length * BATCH >= 50_000) await flush();
+  }
+  if (chunk.length) await flush();
+  client.release();
+  await raw.close();
+  await single.close();
+  const rawTable = `"${rawSchema}".entries`;
+  const sdkRate = count / sdkS;
+  const copyRate = count / copyS;
+  const singleRate = singleDone / singleS;
+  return {
+    store: sdk,
+    rawTable,
+    results: [
+      {
+        name: 'pg-ingest-vs-copy',
+        value: round(sdkRate / copyRate),
+        unit: 'ratio',
+        target: '>= 0.7',
+        detail: `store.append (batches of ${BATCH}, unnest … ON CONFLICT DO NOTHING) ${Math.round(sdkRate)} rows/s, COPY FROM STDIN (csv, encoding included) ${Math.round(copyRate)} rows/s, ${count} entries in chunks of 50k alternating, same table and indexes`,
+      },
+      {
+        name: 'pg-ingest-vs-single-row',
+        value: round(sdkRate / singleRate),
+        unit: 'ratio',
+        target: '>= 10',
+        detail: `single-row INSERT loop (autocommit) ${Math.round(singleRate)} rows/s over ${singleDone} rows`,
+      },
+    ] satisfies BenchResult[],
+  };
+}
+
+async function latency(store: PostgresStore, query: StoreQuery, runs: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < runs + 3; i++) {
+    const start = process.hrtime.bigint();
+    await store.query(query);
+    if (i >= 3) out.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return out;
+}
+
+async function readFigures(
+  store: PostgresStore,
+  schema: string,
+  count: number,
+  orgId: string,
+): Promise<BenchResult[]> {
+  const table = `"${schema}".entries`;
+  const { rows: sized } = await store.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${table} WHERE org_id = $1`,
+    [orgId],
+  );
+  const perOrg = sized[0]?.n ?? 0;
+  const depth = Math.min(100_000, Math.max(0, perOrg - 100));
+  const { rows: at } = await store.pool.query<{ occurred_at: Date; id: string }>(
+    `SELECT occurred_at, id FROM ${table} WHERE org_id = $1 ORDER BY occurred_at DESC, id DESC OFFSET ${depth} LIMIT 1`,
+    [orgId],
+  );
+  const row = at[0];
+  if (!row) throw new Error(`org ${orgId} has no entry at depth ${depth}`);
+  const cursor = { occurredAt: row.occurred_at.toISOString(), id: row.id };
+  const first = median(await latency(store, { orgId, limit: 50 }, 30));
+  const deep = median(await latency(store, { orgId, limit: 50, after: cursor }, 30));
+  // All five filters: the most common value of each axis, the newest 90 days.
+  const common = async (column: string) =>
+    (
+      await store.pool.query<{ v: string }>(
+        `SELECT ${column} AS v FROM ${table} WHERE org_id = $1 GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`,
+        [orgId],
+      )
+    ).rows[0]?.v as string;
+  const all: StoreQuery = {
+    orgId,
+    limit: 50,
+    types: [await common('type')],
+    statuses: [await common('status')],
+    actorIds: [await common('actor_id')],
+    entityTypes: [await common('entity_type')],
+    from: new Date(NOW.getTime() - 90 * 86_400_000).toISOString(),
+    to: NOW.toISOString(),
+  };
+  const p95 = percentile(await latency(store, all, 50), 95);
+
+  let exported = 0;
+  const exportS = await seconds(async () => {
+    await pipeline(
+      entriesToCsv(pagesOf(store, { orgId }), {
+        onEnd: (n) => (exported = n),
+      }) as unknown as AsyncIterable<Uint8Array>,
+      sink(),
+    );
+  });
+  const client = await store.pool.connect();
+  const copyS = await seconds(async () => {
+    // The same rows and order; the org id is a benchmark constant, spliced as a literal (COPY takes no parameters).
+    const out = client.query(
+      pgCopy.to(
+        `COPY (SELECT occurred_at, type, status, actor_name, actor_id, action, entity_type, entity_id, id, doc FROM ${table}
+               WHERE org_id = '${orgId}' ORDER BY occurred_at DESC, id DESC) TO STDOUT WITH (FORMAT csv)`,
+      ),
+    );
+    await pipeline(out, sink());
+  });
+  client.release();
+  const { rows: bytes } = await store.pool.query<{ n: string }>(
+    `SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree($1::regclass)),
+                     pg_total_relation_size($1::regclass))::bigint AS n`,
+    [table],
+  );
+  return [
+    {
+      name: 'pg-deep-page-ratio',
+      value: round(deep / first),
+      unit: 'ratio',
+      target: '<= 1.5',
+      detail: `depth ${depth}: ${round(deep)} ms vs first page ${round(first)} ms (medians of 30), ${perOrg} entries in the org, ${count} in all`,
+    },
+    {
+      name: 'pg-first-page-p95-ms-all',
+      value: round(p95, 2),
+      unit: 'ms',
+      target: 'report (aim < 20)',
+      detail: `type, status, actor, entity type and 90 days combined; p95 of 50; ${count} entries`,
+    },
+    {
+      name: 'pg-export-vs-copy',
+      value: round(exportS === 0 ? 0 : exported / exportS / (perOrg / copyS)),
+      unit: 'ratio',
+      target: '>= 0.7',
+      detail: `CSV export ${Math.round(exported / exportS)} rows/s (${exported} rows, pages of 1000), COPY (SELECT …) TO STDOUT CSV ${Math.round(perOrg / copyS)} rows/s`,
+    },
+    {
+      name: 'bytes-per-entry-pg',
+      value: Math.round(Number(bytes[0]?.n ?? 0) / count),
+      unit: 'bytes',
+      target: 'report',
+      detail: `table, TOAST and every index, ${count} fixture entries`,
+    },
+  ];
+}
+
+/**
+ * Purging the oldest full month: the store drops its partition (what retention does) ÷ a DELETE of the
+ * same rows from the COPY-loaded copy of the table.
+ */
+async function retentionFigure(
+  store: PostgresStore,
+  admin: InstanceType<typeof pg.Pool>,
+  rawTable: string,
+  orgIds: string[],
+): Promise<BenchResult> {
+  const { rows } = await admin.query<{ lo: Date }>(`SELECT min(occurred_at) AS lo FROM ${rawTable}`);
+  const lo = rows[0]?.lo as Date;
+  // The first month that is full: the one after the oldest entry's.
+  const from = new Date(Date.UTC(lo.getUTCFullYear(), lo.getUTCMonth() + 1, 1));
+  const to = new Date(Date.UTC(lo.getUTCFullYear(), lo.getUTCMonth() + 2, 1));
+  const deleteS = await seconds(async () => {
+    await admin.query(`DELETE FROM ${rawTable} WHERE occurred_at >= $1 AND occurred_at < $2`, [from, to]);
+  });
+  // Only that month: the older, partial one goes first, untimed.
+  await store.dropPartitionsBefore(from.toISOString(), { orgs: orgIds });
+  let dropped = 0;
+  const dropS = await seconds(async () => {
+    dropped = (await store.dropPartitionsBefore(to.toISOString(), { orgs: orgIds })).entries;
+  });
+  return {
+    name: 'pg-retention-partition-vs-delete',
+    value: round(dropS / deleteS, 4),
+    unit: 'ratio',
+    target: '<= 0.05',
+    detail: `one month (${dropped} entries): partition drop (count per org, keys released, detach, drop) ${round(dropS * 1000)} ms vs DELETE ${round(deleteS * 1000)} ms`,
+  };
+}
+
+/** Runs the PostgreSQL figures; each schema is dropped afterwards. */
+export async function run({ quick }: BenchOptions): Promise<BenchResult[]> {
+  const count = quick ? 5_000 : Number(process.env.BENCH_PG_ROWS ?? 2_000_000);
+  const orgIds = Array.from({ length: quick ? 2 : 10 }, (_, i) => `org_bench_${i}`);
+  const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
+  const schemas: string[] = [];
+  try {
+    const { store, results, rawTable } = await ingestFigures(admin, schemas, count, orgIds);
+    const reads = await readFigures(store, schemas[0] as string, count, orgIds[0] as string);
+    const retention = await retentionFigure(store, admin, rawTable, orgIds);
+    await store.close();
+    return [...results, ...reads, retention];
+  } finally {
+    for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+    await admin.end();
+  }
+}
