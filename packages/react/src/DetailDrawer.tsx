@@ -29,6 +29,7 @@ import { useActivityEntry, useActivityList, useRetryEntry } from './hooks.js';
 import { Icons } from './icons.js';
 import { isAbandoned, type JobLease, lastSeenAlive, leaseOverdue } from './jobLiveness.js';
 import { cx, StatusBadge } from './StatusBadge.js';
+import { IntegrityBadge } from './IntegrityBadge.js';
 import { safeHref } from './safeHref.js';
 import type { ActivityLabels, EntityHref } from './types.js';
 import { progressPercent } from './useLogRows.js';
@@ -310,6 +311,7 @@ function EntryParts({
         </div>
         <p className="activity-muted">{strings.entryIdHint}</p>
       </Section>
+      <IntegrityBadge entry={entry} />
       {(retry !== 'none' || (!entry.retryable && retriggerHref)) && (
         <div className="activity-drawer-actions">
           {retry === 'offer' && <RetryAction entry={entry} onOpenEntry={onOpenEntry} />}

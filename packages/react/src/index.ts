@@ -41,6 +41,14 @@ export {
 export type { DateLocale } from './dateLocale.js';
 export { type DiffRow, diffRows } from './diffRows.js';
 export { ExportButton, type ExportButtonProps, exportErrorMessage } from './ExportButton.js';
+export {
+  INTEGRITY_STRINGS,
+  IntegrityBadge,
+  type IntegrityBadgeProps,
+  type IntegrityStrings,
+} from './IntegrityBadge.js';
+export { type EntryIntegrity, useEntryIntegrity, useIntegrityKeys } from './useEntryIntegrity.js';
+export { describeVerify, VerifyRange, type VerifyRangeProps } from './VerifyRange.js';
 export { exportFileName, readCsvStream, type StreamProgress } from './exportCsv.js';
 export {
   FilterBar,

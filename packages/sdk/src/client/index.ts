@@ -6,6 +6,7 @@
 import type { CatalogLabels } from '../core/catalog.js';
 import { ActivityError, type ActivityErrorCode } from '../errors.js';
 import { serializeFilter } from '../filters.js';
+import type { EntryProofResponse, IntegrityKeysResponse, IntegrityVerifyResponse } from '../integrity/types.js';
 import type { ActivityEntrySummary, EntryFields } from '../summary.js';
 import type { ActivityEntry, ActivityFilter, ActivityStatus, Facets, HistogramBucket } from '../types.js';
 
@@ -18,6 +19,12 @@ export {
   toSummary,
   type WebhookSummary,
 } from '../summary.js';
+
+export type {
+  EntryProofResponse,
+  IntegrityKeysResponse,
+  IntegrityVerifyResponse,
+} from '../integrity/types.js';
 
 /** Headers sent with every request (auth), or a function returning them (refreshed tokens). */
 export type ClientHeaders =
@@ -115,6 +122,12 @@ export interface ActivityClient {
   retry(id: string): Promise<{ entryId: string }>;
   /** Labels and filter options for the UI (types, statuses, entity types, actions, jobs, providers). */
   catalog(): Promise<CatalogLabels>;
+  /** An entry's inclusion proof, or `{ sealed: false }` until it is sealed (docs/integrity.md). */
+  proof?(id: string): Promise<EntryProofResponse>;
+  /** The public keys that sign digests, and the seal interval. */
+  integrityKeys?(): Promise<IntegrityKeysResponse>;
+  /** Verifies the viewer's organisation over the filter's time range. */
+  verifyIntegrity?(filter?: ActivityFilter): Promise<IntegrityVerifyResponse>;
   /** Live tail of entries matching the filter; reconnects with Last-Event-ID. Returns unsubscribe. */
   subscribe(filter: ActivityFilter, handlers: TailHandlers): () => void;
 }
@@ -228,6 +241,9 @@ export function createActivityClient(options: ActivityClientOptions): ActivityCl
     download: (link) => send(link, {}, 'text/csv'),
     retry: (entryId) => getJson(`/entries/${id(entryId)}/retry`, undefined, 'POST'),
     catalog: () => getJson('/catalog'),
+    proof: (entryId) => getJson(`/entries/${id(entryId)}/proof`),
+    integrityKeys: () => getJson('/integrity/keys'),
+    verifyIntegrity: (filter = {}) => getJson('/integrity/verify', serializeFilter(filter)),
     subscribe(filter, handlers) {
       return tail(send, url('/tail', serializeFilter(filter)), handlers);
     },

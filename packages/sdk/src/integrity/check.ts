@@ -8,7 +8,16 @@ import { canonicalJson } from './canonical.js';
 import type { Digest, InclusionProof, PublicKeyInfo } from './types.js';
 
 export { canonicalJson, compareIds } from './canonical.js';
-export type { Digest, InclusionProof, IntegrityBreak, PublicKeyInfo, VerifyResult } from './types.js';
+export type {
+  Digest,
+  EntryProofResponse,
+  InclusionProof,
+  IntegrityBreak,
+  IntegrityKeysResponse,
+  IntegrityVerifyResponse,
+  PublicKeyInfo,
+  VerifyResult,
+} from './types.js';
 
 /** Outcome of {@link checkProof}. */
 export type ProofCheck =

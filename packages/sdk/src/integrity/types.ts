@@ -148,3 +148,21 @@ export interface PublicKeyInfo {
   algorithm: 'Ed25519';
   jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string };
 }
+
+/** `GET /entries/:id/proof`: the proof once the entry is sealed. */
+export type EntryProofResponse =
+  | { sealed: true; intervalMs: number; proof: InclusionProof }
+  | { sealed: false; intervalMs: number };
+
+/** `GET /integrity/keys`. */
+export interface IntegrityKeysResponse {
+  keys: PublicKeyInfo[];
+  /** How often the sealer runs. */
+  intervalMs: number;
+}
+
+/** `GET /integrity/verify`: the verify result and the range it covered. */
+export interface IntegrityVerifyResponse extends VerifyResult {
+  from: string | null;
+  to: string | null;
+}
