@@ -41,14 +41,6 @@ export {
 export type { DateLocale } from './dateLocale.js';
 export { type DiffRow, diffRows } from './diffRows.js';
 export { ExportButton, type ExportButtonProps, exportErrorMessage } from './ExportButton.js';
-export {
-  INTEGRITY_STRINGS,
-  IntegrityBadge,
-  type IntegrityBadgeProps,
-  type IntegrityStrings,
-} from './IntegrityBadge.js';
-export { type EntryIntegrity, useEntryIntegrity, useIntegrityKeys } from './useEntryIntegrity.js';
-export { describeVerify, VerifyRange, type VerifyRangeProps } from './VerifyRange.js';
 export { exportFileName, readCsvStream, type StreamProgress } from './exportCsv.js';
 export {
   FilterBar,
@@ -106,13 +98,21 @@ export {
   usePrefetchEntry,
   useRetryEntry,
 } from './hooks.js';
+export {
+  INTEGRITY_STRINGS,
+  IntegrityBadge,
+  type IntegrityBadgeProps,
+  type IntegrityStrings,
+} from './IntegrityBadge.js';
 export { createLiveTail, type LiveTail, type LiveTailOptions, type LiveTailSnapshot } from './liveTail.js';
 export { RangeCalendar, type RangeCalendarProps } from './RangeCalendar.js';
 export { StatusBadge, type StatusBadgeProps } from './StatusBadge.js';
 export { safeHref } from './safeHref.js';
 export { type ActivityStrings, DEFAULT_STRINGS, type DeepPartial, mergeStrings } from './strings.js';
 export type { ActivityLabels, ActivityListPage, ActivityQueryClient, EntityHref } from './types.js';
+export { type EntryIntegrity, useEntryIntegrity, useIntegrityKeys } from './useEntryIntegrity.js';
 export { type ExportState, type UseExportOptions, type UseExportResult, useExport } from './useExport.js';
 export { type UseFilterStateOptions, type UseFilterStateResult, useFilterState } from './useFilterState.js';
 export { type UseLiveTailOptions, type UseLiveTailResult, useLiveTail } from './useLiveTail.js';
 export { moveIndex, progressPercent, shouldLoadMore } from './useLogRows.js';
+export { describeVerify, VerifyRange, type VerifyRangeProps } from './VerifyRange.js';
