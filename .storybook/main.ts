@@ -14,7 +14,7 @@ const csvBrowser = join(dirname(sdkRequire.resolve('csv-stringify/sync')), '../e
 const alias = [
   { find: /^@activity\/sdk$/, replacement: root('packages/sdk/src/index.ts') },
   {
-    find: /^@activity\/sdk\/(client|server|sqlite|postgres|clickhouse|testing|testing\/msw)$/,
+    find: /^@activity\/sdk\/(client|server|sqlite|postgres|clickhouse|testing|testing\/msw|integrity|integrity\/check)$/,
     replacement: root('packages/sdk/src/$1.ts'),
   },
   { find: /^@activity\/react$/, replacement: root('packages/react/src/index.ts') },

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ActivityClient, createActivityClient } from '@activity/sdk/client';
 import { createMemoryIntegrityStore, createSealer, generateSigningKey } from '@activity/sdk/integrity';
+import { checkProof, type InclusionProof, type PublicKeyInfo } from '@activity/sdk/integrity/check';
 import { createActivityHandler } from '@activity/sdk/server';
 import { createSqliteStore } from '@activity/sdk/sqlite';
 import { createMemoryStore, generateActivity } from '@activity/sdk/testing';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeAll, describe, expect, it } from 'vitest';
+import fixture from '../src/IntegrityBadge.fixture.json';
 import { ActivityLog, IntegrityBadge, VerifyRange } from '../src/index.js';
 import { expectNoAxeViolations } from './axe.js';
 import { renderWithProvider } from './server.js';
@@ -164,5 +166,15 @@ describe('<VerifyRange/>', () => {
     await screen.findByText('end');
     await new Promise((r) => setTimeout(r, 100));
     expect(screen.queryByRole('button', { name: 'Verify this range' })).toBeNull();
+  });
+});
+
+describe('IntegrityBadge story fixture', () => {
+  it('is a real proof: it verifies, and the Failed story variant does not', async () => {
+    const proof = fixture.proof as unknown as InclusionProof;
+    const keys = fixture.keys as PublicKeyInfo[];
+    expect(await checkProof(proof, keys)).toMatchObject({ ok: true, digest: { sequence: 1 } });
+    const edited = { ...proof, entry: { ...proof.entry, summary: 'Edited in the database' } };
+    expect(await checkProof(edited, keys)).toMatchObject({ ok: false, reason: 'modified' });
   });
 });
