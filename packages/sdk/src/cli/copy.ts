@@ -103,6 +103,14 @@ export async function copyStores(options: CopyOptions): Promise<CopyReport> {
     totals.set(orgId, (await from.store.facets({ orgId, to: checkpoint.until })).total);
   progress.total([...totals.values()].reduce((a, b) => a + b, 0));
   const counts = new Map<string, { inserted: number; duplicates: number }>();
+  // Months already readied in the target: one call per new month span, not per page.
+  const readied = new Set<string>();
+  const prepare = async (from: string, last: string) => {
+    const key = `${from.slice(0, 7)}/${last.slice(0, 7)}`;
+    if (!to.prepareRange || readied.has(key)) return;
+    await to.prepareRange(from, last);
+    readied.add(key);
+  };
   for (const orgId of orgs) {
     const count = { inserted: 0, duplicates: 0 };
     counts.set(orgId, count);
@@ -114,6 +122,8 @@ export async function copyStores(options: CopyOptions): Promise<CopyReport> {
     for (;;) {
       const page = await from.store.query({ orgId, to: checkpoint.until, limit: batch, after });
       if (page.entries.length > 0) {
+        const times = page.entries.map((e) => e.occurredAt).sort();
+        await prepare(times[0] as string, times[times.length - 1] as string);
         const result = await to.store.append(page.entries);
         count.inserted += result.inserted;
         count.duplicates += result.duplicates;

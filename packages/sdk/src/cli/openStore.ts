@@ -46,6 +46,8 @@ async function openPostgres(url: StoreUrl): Promise<OpenedStore> {
     store,
     label: url.label,
     migrate: () => store.migrate(),
+    // Copied entries are mostly old: their months are created first, or they would all land in DEFAULT.
+    prepareRange: (from, to) => store.maintainPartitions({ from, to }),
     bytes: async () => {
       await store.migrate();
       // A partitioned table's size is the sum of its partitions' (pg_partition_tree is empty for a plain table).

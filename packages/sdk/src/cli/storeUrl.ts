@@ -15,6 +15,8 @@ export interface OpenedStore {
   store: ActivityStore;
   /** Applies pending migrations (SQLite migrates when opened). */
   migrate(): Promise<void>;
+  /** Readies the store for entries dated in [from, to] (PostgreSQL creates those months' partitions). */
+  prepareRange?(from: string, to: string): Promise<void>;
   /** Bytes the store's data takes on disk, when the engine can tell. */
   bytes(): Promise<number | undefined>;
   /** The URL with any password replaced by `***`, for messages. */
