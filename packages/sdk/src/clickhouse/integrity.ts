@@ -11,7 +11,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { toMs } from '../core/storeQuery.js';
 import { ActivityError } from '../errors.js';
 import { digestHash } from '../integrity/digest.js';
-import { digestsFrom, firstMismatch, storedRow } from '../integrity/rows.js';
+import { digestsFrom, firstMismatch, sealingRow, storedRow } from '../integrity/rows.js';
 import type { Digest, IntegrityStore, SealRow, StoredRow } from '../integrity/types.js';
 import { safeText, searchText } from '../postgres/rows.js';
 import type { ActivityEntry } from '../types.js';
@@ -228,7 +228,10 @@ export function clickhouseIntegrity(ctx: ClickHouseIntegrityContext): IntegrityS
           });
         }
         const rows = await unsealed(orgId, options.afterId ?? '', options.limit, lastSeq);
-        const made = build(previous, rows.map(toStored));
+        const made = build(
+          previous,
+          rows.map((r) => sealingRow(r.id, r.org_id, r.doc)),
+        );
         return made ? await writeSeal(orgId, made) : undefined;
       } catch (err) {
         throw err instanceof ActivityError

@@ -50,6 +50,14 @@ export function storedRow(
   return { rowId, rowOrgId, entry, columnMismatch };
 }
 
+/**
+ * A row as the sealer needs it: the parsed entry only. Columns are the store's own derivation of the
+ * entry, checked when verifying; checking them while sealing too would double its cost.
+ */
+export function sealingRow(rowId: string, rowOrgId: string, text: unknown): StoredRow {
+  return { rowId, rowOrgId, entry: parseEntry(text) };
+}
+
 /** Digests parsed from stored text; a row that is not a digest any more keeps its sequence, unsigned. */
 export function digestsFrom(rows: { sequence: number | string; digest: string }[]): Digest[] {
   return rows.map((r) => parseDigest(r.digest) ?? brokenDigest(Number(r.sequence)));

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { toMs } from '../core/storeQuery.js';
 import { ActivityError } from '../errors.js';
 import { canonicalJson } from '../integrity/canonical.js';
-import { digestsFrom, firstMismatch, storedRow } from '../integrity/rows.js';
+import { digestsFrom, firstMismatch, sealingRow, storedRow } from '../integrity/rows.js';
 import type { IntegrityStore, SealRow, StoredRow } from '../integrity/types.js';
 import type { ActivityEntry } from '../types.js';
 import { LOCK_NAMESPACE } from './migrations.js';
@@ -105,7 +105,10 @@ export function postgresIntegrity(ctx: PostgresIntegrityContext): IntegrityStore
           );
           const previous = last.rows[0] ? digestsFrom(last.rows)[0] : undefined;
           const rows = await client.query<Row>(unsealedSql, [orgId, options.afterId ?? '', options.limit]);
-          const made = build(previous, rows.rows.map(toStored));
+          const made = build(
+            previous,
+            rows.rows.map((r) => sealingRow(r.id, r.org_id, r.doc)),
+          );
           if (!made) {
             await client.query('ROLLBACK');
             return undefined;

@@ -5,7 +5,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { parseInstant } from '../core/isoDate.js';
 import { ActivityError } from '../errors.js';
-import { digestsFrom, firstMismatch, storedRow } from '../integrity/rows.js';
+import { digestsFrom, firstMismatch, sealingRow, storedRow } from '../integrity/rows.js';
 import type { IntegrityStore, SealRow, StoredRow } from '../integrity/types.js';
 import type { ActivityEntry } from '../types.js';
 import { searchText } from './sql.js';
@@ -65,8 +65,10 @@ export function sqliteIntegrity(db: Database): IntegrityStore {
     }
     return s;
   };
+  // `+org_id` keeps the planner off the (org_id, …) indexes: walking the id index in order from the
+  // cursor reads each row once per seal run, where an org index plus a sort rereads the org per batch.
   const UNSEALED = `SELECT ${ROW} FROM activity_entries e
-     WHERE e.org_id = ? AND e.status <> 'IN_PROGRESS' AND e.id > ?
+     WHERE +e.org_id = ? AND +e.status <> 'IN_PROGRESS' AND e.id > ?
        AND NOT EXISTS (SELECT 1 FROM activity_seals s WHERE s.org_id = e.org_id AND s.id = e.id)
      ORDER BY e.id LIMIT ?`;
   const unsealed = { all: (...args: unknown[]) => stmt(UNSEALED).all(...args) };
@@ -82,9 +84,13 @@ export function sqliteIntegrity(db: Database): IntegrityStore {
         ...args,
       ),
   };
-  const insertSeal = {
-    run: (...args: unknown[]) =>
-      stmt('INSERT INTO activity_seals (org_id, id, sequence, leaf) VALUES (?, ?, ?, ?)').run(...args),
+  // One statement per digest: a JSON array of [id, leaf] pairs, not one native call per seal row.
+  const insertSeals = {
+    run: (orgId: string, sequence: number, pairs: string) =>
+      stmt(
+        `INSERT INTO activity_seals (org_id, id, sequence, leaf)
+         SELECT ?, value ->> 0, ?, value ->> 1 FROM json_each(?)`,
+      ).run(orgId, sequence, pairs),
   };
   const wrap = <T>(what: string, fn: () => T): Promise<T> => {
     try {
@@ -99,12 +105,14 @@ export function sqliteIntegrity(db: Database): IntegrityStore {
     (orgId: string, limit: number, afterId: string, build: Parameters<IntegrityStore['sealBatch']>[2]) => {
       const last = lastDigest.get(orgId) as { sequence: number; digest: string } | undefined;
       const previous = last ? digestsFrom([last])[0] : undefined;
-      const rows = (unsealed.all(orgId, afterId, limit) as Row[]).map(toStored);
+      const rows = (unsealed.all(orgId, afterId, limit) as Row[]).map((r) =>
+        sealingRow(r.id, r.org_id, r.data),
+      );
       const made = build(previous, rows);
       if (!made) return undefined;
       const d = made.digest;
       insertDigest.run(orgId, d.sequence, d.sealedAt, JSON.stringify(d));
-      for (const s of made.seals) insertSeal.run(orgId, s.id, s.sequence, s.leaf);
+      insertSeals.run(orgId, d.sequence, JSON.stringify(made.seals.map((x) => [x.id, x.leaf])));
       return d;
     },
   );
