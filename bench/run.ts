@@ -22,6 +22,7 @@ const suites: Array<{
   { id: 'rss', load: () => import('./rss.bench.js') },
   { id: 'server', load: () => import('./server.bench.js') },
   { id: 'ui', load: () => import('./ui/index.js') },
+  { id: 'integrity', load: () => import('./integrity.bench.js') },
   { id: 'pg', load: () => import('./pg.bench.js') },
   { id: 'clickhouse', load: () => import('./clickhouse.bench.js') },
 ];
@@ -108,6 +109,7 @@ ${rows.join('\n')}
 - \`pg-deep-page-ratio\`: a page at depth 100k (or the org's size) ÷ the first page. \`pg-first-page-p95-ms-all\`: type, status, actor, entity type and a 90-day range combined.
 - \`pg-export-vs-copy\`: CSV export of one org (pages of 1,000 through the store, rendered by the export's CSV writer) ÷ \`COPY (SELECT …) TO STDOUT WITH CSV\` of the same rows in the same order.
 - \`ch-ingest-vs-direct\`: a direct \`client.insert\` ÷ \`store.append\` time for the same batches (so higher is better, like the others), chdb in-process. \`ch-list-vs-final\`: first page read with \`LIMIT 1 BY id\` ÷ with \`FINAL\`. \`ch-first-page-p95-ms-all\`: the store's query with all five filters.
+- \`seal-vs-sha256\`: SHA-256 of every entry's RFC 8785 bytes with node:crypto alone (bytes made beforehand) ÷ sealing the same entries (read from SQLite, parse, RFC 8785, RFC 6962 leaf and node hashes, Ed25519 signature, seal rows written), 1M entries in digests of 10,000; the detail also gives parse + RFC 8785 + SHA-256 alone, the least work any scheme over the stored JSON must do. \`verify-entries-per-s\`: \`verifyIntegrity\` over the same org (signatures, chain, every entry's leaf and columns).
 - \`bytes-per-entry-*\`: on-disk bytes per entry of the fixture mix: SQLite file, PostgreSQL table + TOAST + indexes, ClickHouse active parts. Full run 2M entries (\`BENCH_CH_ROWS\`).
 `;
   writeFileSync(join(here, '..', 'docs', 'benchmarks.md'), md);
