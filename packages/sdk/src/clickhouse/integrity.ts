@@ -70,15 +70,28 @@ const toStored = (r: Row): StoredRow =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The integrity methods of a ClickHouse store (spread into the store object). */
-export function clickhouseIntegrity(ctx: ClickHouseIntegrityContext): IntegrityStore {
+/** The ClickHouse integrity tables and the queries the sealer and verify share. */
+export interface ChIntegrityIo {
+  ctx: ClickHouseIntegrityContext;
+  digests: string;
+  seals: string;
+  leases: string;
+  /** Creates the tables once (after the store's own migrations). */
+  ensure(): Promise<void>;
+  select<R>(what: string, query: string, params: Record<string, unknown>): Promise<R[]>;
+  command(query: string, params: Record<string, unknown>): Promise<unknown>;
+  insert(target: string, values: Record<string, unknown>[]): Promise<unknown>;
+  lastDigest(orgId: string): Promise<Digest | undefined>;
+  unsealed(orgId: string, afterId: string, limit: number, lastSeq: number): Promise<Row[]>;
+}
+
+/** Table names, creation on first use, and the shared queries. */
+function integrityIo(ctx: ClickHouseIntegrityContext): ChIntegrityIo {
   const { client, table } = ctx;
   const named = (suffix: string) => table.replace(/`$/, `_${suffix}\``);
   const digests = named('digests');
   const seals = named('seals');
   const leases = named('seal_leases');
-  const leaseMs = ctx.leaseMs ?? 60_000;
-  const settleMs = ctx.settleMs ?? 100;
   let created: Promise<void> | undefined;
 
   async function ensure(): Promise<void> {
@@ -142,6 +155,14 @@ export function clickhouseIntegrity(ctx: ClickHouseIntegrityContext): IntegrityS
       { org: orgId, after: afterId, limit, last: lastSeq },
     );
 
+  return { ctx, digests, seals, leases, ensure, select, command, insert, lastDigest, unsealed };
+}
+
+/** `sealBatch` under the org's lease row (see the file's header). */
+function sealBatchOf(io: ChIntegrityIo): IntegrityStore['sealBatch'] {
+  const { ctx, digests, seals, leases, select, command, insert, lastDigest, unsealed } = io;
+  const leaseMs = ctx.leaseMs ?? 60_000;
+  const settleMs = ctx.settleMs ?? 100;
   /**
    * Claims the org's lease; true when this claim is the earliest live one. A holder's lease ends at its
    * smallest `until_ms`, so releasing is one more insert (until 0), never a mutation.
@@ -203,48 +224,56 @@ export function clickhouseIntegrity(ctx: ClickHouseIntegrityContext): IntegrityS
     return undefined;
   }
 
+  return async (orgId, options, build) => {
+    await io.ensure();
+    const holder = randomUUID();
+    try {
+      // Another sealer holds the org: it seals these entries.
+      if (!(await claim(orgId, holder))) return undefined;
+      const previous = await lastDigest(orgId);
+      const lastSeq = previous?.sequence ?? 0;
+      // Rows of a seal interrupted before its digest was written (checked first: a DELETE is a mutation).
+      const stale = await select<{ n: string }>(
+        'seals',
+        `SELECT count() AS n FROM ${seals} WHERE org_id = {org:String} AND sequence > {last:UInt64}`,
+        { org: orgId, last: lastSeq },
+      );
+      if (Number(stale[0]?.n ?? 0) > 0) {
+        await command(`DELETE FROM ${seals} WHERE org_id = {org:String} AND sequence > {last:UInt64}`, {
+          org: orgId,
+          last: lastSeq,
+        });
+      }
+      const rows = await unsealed(orgId, options.afterId ?? '', options.limit, lastSeq);
+      const made = build(
+        previous,
+        rows.map((r) => sealingRow(r.id, r.org_id, r.doc)),
+      );
+      return made ? await writeSeal(orgId, made) : undefined;
+    } catch (err) {
+      throw err instanceof ActivityError
+        ? err
+        : new ActivityError('STORE_FAILED', `clickhouse store: seal failed: ${String(err)}`, {
+            cause: err,
+          });
+    } finally {
+      await insert(leases, [{ org_id: orgId, holder, at_ms: Date.now(), until_ms: 0 }]).catch(
+        () => undefined,
+      );
+    }
+  };
+}
+
+/** The integrity methods of a ClickHouse store (spread into the store object). */
+export function clickhouseIntegrity(ctx: ClickHouseIntegrityContext): IntegrityStore {
+  const io = integrityIo(ctx);
+  const { digests, seals, select, lastDigest, unsealed } = io;
+  const { table } = ctx;
   const sealRows = (rows: { id: string; sequence: string | number; leaf: string }[]): SealRow[] =>
     rows.map((r) => ({ id: r.id, sequence: Number(r.sequence), leaf: r.leaf }));
 
   return {
-    async sealBatch(orgId, options, build) {
-      await ensure();
-      const holder = randomUUID();
-      try {
-        // Another sealer holds the org: it seals these entries.
-        if (!(await claim(orgId, holder))) return undefined;
-        const previous = await lastDigest(orgId);
-        const lastSeq = previous?.sequence ?? 0;
-        // Rows of a seal interrupted before its digest was written (checked first: a DELETE is a mutation).
-        const stale = await select<{ n: string }>(
-          'seals',
-          `SELECT count() AS n FROM ${seals} WHERE org_id = {org:String} AND sequence > {last:UInt64}`,
-          { org: orgId, last: lastSeq },
-        );
-        if (Number(stale[0]?.n ?? 0) > 0) {
-          await command(`DELETE FROM ${seals} WHERE org_id = {org:String} AND sequence > {last:UInt64}`, {
-            org: orgId,
-            last: lastSeq,
-          });
-        }
-        const rows = await unsealed(orgId, options.afterId ?? '', options.limit, lastSeq);
-        const made = build(
-          previous,
-          rows.map((r) => sealingRow(r.id, r.org_id, r.doc)),
-        );
-        return made ? await writeSeal(orgId, made) : undefined;
-      } catch (err) {
-        throw err instanceof ActivityError
-          ? err
-          : new ActivityError('STORE_FAILED', `clickhouse store: seal failed: ${String(err)}`, {
-              cause: err,
-            });
-      } finally {
-        await insert(leases, [{ org_id: orgId, holder, at_ms: Date.now(), until_ms: 0 }]).catch(
-          () => undefined,
-        );
-      }
-    },
+    sealBatch: sealBatchOf(io),
     async listDigests(orgId, range) {
       return digestsFrom(
         await select<{ sequence: string; digest: string }>(
