@@ -9,19 +9,12 @@
  * that docs/benchmarks.md and bench/results.json report the same line count.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { launchChromium, ROOT } from '../../packages/react/test/browser/harness.js';
 
 const DOC = join(ROOT, 'docs/getting-started.md');
@@ -140,10 +133,6 @@ describe('first log — a new app from docs/getting-started.md', () => {
   let appPort = 0;
   let pagePort = 0;
 
-  beforeAll(() => {
-    ensureBuilt();
-  }, 320_000);
-
   it('the doc holds the whole app, within 20 lines of code', () => {
     expect([...doc.files.keys()].sort()).toEqual(['index.html', 'server.ts', 'src/main.tsx']);
     expect(doc.install.some((l) => l.startsWith('npm install @activity/sdk @activity/react'))).toBe(true);
@@ -153,6 +142,7 @@ describe('first log — a new app from docs/getting-started.md', () => {
   });
 
   it('installs from the packed tarballs with npm, starts, and shows its own event with its label', async () => {
+    ensureBuilt();
     const packs = join(work, 'packs');
     mkdirSync(packs);
     const tarballs = { '@activity/sdk': pack('sdk', packs), '@activity/react': pack('react', packs) };
