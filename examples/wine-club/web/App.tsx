@@ -1,5 +1,6 @@
 /** The dashboard shell: sidebar, top bar with the session switcher, and the routed page. */
 import { ActivityProvider } from '@activity/react';
+import { serializeFilter } from '@activity/sdk/client';
 import { QueryClientProvider } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { activityClient, queryClient, switchMember, useSession } from './api';
@@ -96,7 +97,12 @@ function SessionSwitcher(): ReactNode {
 export function App(): ReactNode {
   return (
     <QueryClientProvider client={queryClient}>
-      <ActivityProvider client={activityClient} queryClient={queryClient} theme="light">
+      <ActivityProvider
+        client={activityClient}
+        queryClient={queryClient}
+        theme="light"
+        activityHref={(filter) => `/activity?${serializeFilter(filter)}`}
+      >
         <Shell />
       </ActivityProvider>
     </QueryClientProvider>

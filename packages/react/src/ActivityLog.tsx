@@ -5,7 +5,6 @@ import { ActivityScope, ThemedSurface, useActivityContext } from './context.js';
 import { DetailDrawer } from './DetailDrawer.js';
 import type { DateLocale as Locale } from './dateLocale.js';
 import { ExportButton } from './ExportButton.js';
-import { VerifyRange } from './VerifyRange.js';
 import { FilterBar } from './FilterBar.js';
 import { clearFilter, filterChips, narrowToBucket } from './filterState.js';
 import { Histogram } from './Histogram.js';
@@ -15,6 +14,7 @@ import type { ActivityStrings, DeepPartial } from './strings.js';
 import type { EntityHref } from './types.js';
 import { useFilterState } from './useFilterState.js';
 import { useLiveTail } from './useLiveTail.js';
+import { VerifyRange } from './VerifyRange.js';
 
 /** Props of {@link ActivityLog}. */
 export interface ActivityLogProps {

@@ -354,7 +354,7 @@ const Row = memo(function Row({
           dateTime={entry.occurredAt}
           data-short={formatRelativeCompact(entry.occurredAt, now, locale)}
         >
-          {formatRelative(entry.occurredAt, new Date(now), locale)}
+          {formatRelative(entry.occurredAt, new Date(now), locale, strings.justNow)}
         </time>
       </div>
       <div role="gridcell" className="activity-cell activity-cell-type">

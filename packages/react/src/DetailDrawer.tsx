@@ -26,10 +26,10 @@ import {
   prettyJson,
 } from './format.js';
 import { useActivityEntry, useActivityList, useRetryEntry } from './hooks.js';
+import { IntegrityBadge } from './IntegrityBadge.js';
 import { Icons } from './icons.js';
 import { isAbandoned, type JobLease, lastSeenAlive, leaseOverdue } from './jobLiveness.js';
 import { cx, StatusBadge } from './StatusBadge.js';
-import { IntegrityBadge } from './IntegrityBadge.js';
 import { safeHref } from './safeHref.js';
 import type { ActivityLabels, EntityHref } from './types.js';
 import { progressPercent } from './useLogRows.js';
@@ -165,7 +165,7 @@ function EntryDetail({
         <span>{strings.types[entry.type]}</span>
         <span aria-hidden="true">·</span>
         <time dateTime={entry.occurredAt} title={formatExact(entry.occurredAt, { locale, timeZone })}>
-          {formatRelative(entry.occurredAt, now, locale)}
+          {formatRelative(entry.occurredAt, now, locale, strings.justNow)}
         </time>
       </Dialog.Description>
       {entry.summary && <p className="activity-summary">{entry.summary}</p>}
@@ -433,7 +433,7 @@ function AbandonedNotice({ entry }: { entry: ActivityEntry & JobLease }): ReactN
           {seen ? (
             <time dateTime={seen}>
               {strings.lastSeenAlive(
-                formatRelative(seen, now, locale),
+                formatRelative(seen, now, locale, null),
                 formatExact(seen, { locale, timeZone }),
               )}
             </time>
@@ -466,7 +466,7 @@ function Heartbeat({ entry }: { entry: ActivityEntry & JobLease }): ReactNode {
   return (
     <div className="activity-heartbeat" data-state={overdue ? 'overdue' : 'alive'}>
       <time dateTime={seen} title={formatExact(seen, { locale, timeZone })}>
-        {strings.lastHeartbeat(formatRelative(seen, now, locale))}
+        {strings.lastHeartbeat(formatRelative(seen, now, locale, null))}
       </time>
       {overdue && <p className="activity-heartbeat-overdue">{strings.heartbeatOverdue}</p>}
     </div>

@@ -1,4 +1,4 @@
-import type { ViewerPermission } from '@activity/sdk/client';
+import type { ActivityFilter, ViewerPermission } from '@activity/sdk/client';
 import { QueryClient, useQuery } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useMemo, useState } from 'react';
 import type { DateLocale as Locale } from './dateLocale.js';
@@ -18,6 +18,8 @@ export interface ActivityContextValue {
   theme: ActivityTheme;
   /** What the viewer may do; undefined when the host did not say (every action is offered). */
   permissions?: readonly ViewerPermission[] | undefined;
+  /** Link to the host's Activity page showing a filter (see {@link ActivityProviderProps.activityHref}). */
+  activityHref?: ((filter: ActivityFilter) => string | undefined) | undefined;
 }
 
 /** Colour scheme: follow the OS (`system`) or force one. */
@@ -46,6 +48,12 @@ export interface ActivityProviderProps {
    * disable Export CSV when they are missing. The server checks again. @default every action offered
    */
   permissions?: readonly ViewerPermission[] | undefined;
+  /**
+   * Where the host's Activity page is, for a filter: "View all in Activity" links (`<EntityHistory/>`) use
+   * it. Only http(s) and relative URLs are rendered.
+   * @example (filter) => `/activity?${serializeFilter(filter)}`
+   */
+  activityHref?: ((filter: ActivityFilter) => string | undefined) | undefined;
   children?: ReactNode;
 }
 
@@ -94,8 +102,19 @@ export function ActivityProvider(props: ActivityProviderProps): ReactNode {
       timeZone: props.timeZone,
       theme: props.theme ?? 'system',
       permissions: props.permissions,
+      activityHref: props.activityHref,
     }),
-    [client, queryClient, strings, labels, props.locale, props.timeZone, props.theme, props.permissions],
+    [
+      client,
+      queryClient,
+      strings,
+      labels,
+      props.locale,
+      props.timeZone,
+      props.theme,
+      props.permissions,
+      props.activityHref,
+    ],
   );
   return <ActivityContext.Provider value={value}>{props.children}</ActivityContext.Provider>;
 }

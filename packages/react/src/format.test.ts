@@ -26,7 +26,15 @@ describe('formatRelative', () => {
     expect(formatRelative('2026-03-10T11:00:00Z', now, fr)).toBe('il y a 1 heure');
   });
   it('never says "in …" for a slightly future timestamp (clock skew)', () => {
-    expect(formatRelative('2026-03-10T12:00:05Z', now)).toBe('0 seconds ago');
+    expect(formatRelative('2026-03-10T12:00:05Z', now)).toBe('just now');
+  });
+  it('says "just now" under a minute (the given text), and minutes from one minute on', () => {
+    expect(formatRelative('2026-03-10T11:59:59Z', now)).toBe('just now');
+    expect(formatRelative('2026-03-10T11:59:01Z', now)).toBe('just now');
+    expect(formatRelative('2026-03-10T11:59:30Z', now, fr, 'à l’instant')).toBe('à l’instant');
+    expect(formatRelative('2026-03-10T11:59:00Z', now)).toBe('1 minute ago');
+    // A ticking age (a job's heartbeat) keeps its seconds.
+    expect(formatRelative('2026-03-10T11:59:48Z', now, undefined, null)).toBe('12 seconds ago');
   });
 });
 

@@ -55,12 +55,21 @@ export function formatRelativeCompact(iso: string, now: Date | number, locale?: 
   return compactUnitFormat(locale?.code ?? 'en-US', unit).format(Math.floor(ms / size));
 }
 
-/** "2 minutes ago"; relative to `now` so the table can re-render on a shared clock. */
-export function formatRelative(iso: string, now: Date, locale?: Locale): string {
+/**
+ * "2 minutes ago", and `justNow` ("just now") under a minute (`null`: "12 seconds ago", for an age that
+ * ticks by the second); relative to `now` so the table can re-render on a shared clock.
+ */
+export function formatRelative(
+  iso: string,
+  now: Date,
+  locale?: Locale,
+  justNow: string | null = 'just now',
+): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   // A clock skew of a few seconds must not print "in 3 seconds" for an entry that just happened.
   const at = date.getTime() > now.getTime() ? now : date;
+  if (justNow !== null && now.getTime() - at.getTime() < 60_000) return justNow;
   return formatDistanceStrict(at, now, { addSuffix: true, ...(locale ? { locale } : {}) });
 }
 

@@ -116,6 +116,18 @@ export interface ActivityStrings {
   exportForbidden: string;
   histogramLabel: string;
   histogramBar: (when: string, count: number, failures: number) => string;
+  /** Relative time under a minute. */
+  justNow: string;
+  /** Title of `<EntityHistory/>`. */
+  historyTitle: string;
+  /** `<EntityHistory/>` with no entries. */
+  historyEmpty: string;
+  /** The link from `<EntityHistory/>` to the Activity page, filtered to the record. */
+  historyViewAll: string;
+  /** Label of an entry's inline list of changed fields. */
+  historyChangedFields: string;
+  /** "+2 more" after the inline changed fields. */
+  historyMoreChanges: (count: number) => string;
   /** Tooltip line of a bar: "12 entries". */
   histogramEntries: (count: number) => string;
   /** Tooltip line of a bar: "3 failed or with warnings". */
@@ -248,6 +260,12 @@ export const DEFAULT_STRINGS: ActivityStrings = {
   histogramLabel: 'Entries over time',
   histogramBar: (when, count, failures) =>
     `${when}: ${count} ${count === 1 ? 'entry' : 'entries'}, ${failures} ${failures === 1 ? 'failure' : 'failures'}`,
+  justNow: 'just now',
+  historyTitle: 'Recent activity',
+  historyEmpty: 'Nothing recorded for this record yet.',
+  historyViewAll: 'View all in Activity',
+  historyChangedFields: 'Changed fields',
+  historyMoreChanges: (count) => `+${count} more`,
   histogramEntries: (count) => `${count} ${count === 1 ? 'entry' : 'entries'}`,
   histogramFailures: (failures) => `${failures} failed or with warnings`,
   histogramNarrowHint: 'Click to show only this time',
