@@ -8,11 +8,13 @@
 import { ActivityError } from '../errors.js';
 import { ACTIVITY_TYPES, type ActivityEntry, type ActivityType } from '../types.js';
 import type { RecordInput } from './api.js';
+import { diskWriter, replayBuffer } from './buffered.js';
 import type { CatalogDefinition, SystemInput, UserActionInput, WebhookInput } from './catalog.js';
 import { currentContext, withContext } from './context.js';
 import { bump, createCounters, statsOf } from './counters.js';
 import { withDeadline, within } from './deadline.js';
 import { deferredValidation } from './deferred.js';
+import { openDiskBuffer } from './diskBuffer.js';
 import { buildEntry, entryConfig, isRetryable, webhookInput } from './entry.js';
 import { toErrorInfo, toReporter } from './errorInfo.js';
 import { createIntake, type Settle } from './intake.js';
@@ -43,11 +45,15 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
   const counters = createCounters();
   const report = toReporter(onError);
   const retry = settings;
+  const buffer = options.buffer === undefined ? undefined : openDiskBuffer(options.buffer);
   const queue = new EntryQueue({
-    maxBytes: settings.maxQueueBytes,
+    maxBytes: buffer?.maxBytes ?? settings.maxQueueBytes,
     overflow: settings.overflow,
     counters,
     report,
+    // With a disk buffer the queue holds places in it, not text.
+    ring: buffer === undefined,
+    readDisk: buffer === undefined ? undefined : (ref) => buffer.read(ref),
   });
   const writer = new Writer({
     ...settings,
@@ -57,6 +63,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     retry,
     report,
     prepare: deferredValidation(config, queue, counters, report),
+    holdOnOutage: buffer !== undefined,
   });
   let closed = false;
   let shutdownPromise: Promise<void> | undefined;
@@ -72,6 +79,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     strictCatalog: options.strictCatalog === true,
     counters,
     queue,
+    toDisk: buffer === undefined ? undefined : diskWriter(buffer, report),
     enqueued: () => writer.enqueued(),
     report,
     isClosed: () => closed,
@@ -91,6 +99,8 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     rejectStart: (error) => reject(error, error.code === 'QUEUE_FULL'),
     isClosed: () => closed,
   });
+
+  if (buffer !== undefined) replayBuffer(buffer, queue, counters, () => writer.enqueued(), report);
 
   function recordWith(make: () => Record<string, unknown>): string | undefined {
     const result = submit(make);
@@ -120,13 +130,7 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
     });
   }
 
-  async function drain(): Promise<void> {
-    const updates = jobs.pendingUpdates();
-    await writer.settled();
-    await Promise.allSettled(updates);
-    // Updates chained while the inserts above were committing belong to what was queued at call time.
-    await Promise.allSettled(jobs.pendingUpdates());
-  }
+  const drain = () => jobs.drain(() => writer.settled());
 
   function shutdown(drainOptions: DrainOptions = {}): Promise<void> {
     if (shutdownPromise !== undefined) return shutdownPromise;
@@ -137,7 +141,11 @@ export function createActivity<const C extends CatalogDefinition = CatalogDefini
       const drained = await within(drain(), timeoutMs);
       writer.stop();
       jobs.stop();
-      if (!drained) return writer.abandon();
+      // At the deadline, what is unwritten stays in the disk buffer for the next recorder.
+      if (!drained) buffer?.freeze();
+      if (!drained) writer.abandon();
+      buffer?.close();
+      if (!drained) return;
       try {
         const left = Math.max(0, timeoutMs - (Date.now() - started));
         if (store.flush !== undefined) await withDeadline(store.flush(), left || 1, 'store.flush');

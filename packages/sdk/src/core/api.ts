@@ -104,7 +104,8 @@ export interface ActivityStats {
   rejected: Record<string, number>;
   /**
    * Accepted entries lost, by reason: `queue_full` (evicted under `drop-oldest`), `store_failed`
-   * (retries exhausted), `shutdown_timeout` (still unwritten at shutdown's deadline).
+   * (retries exhausted), `shutdown_timeout` (still unwritten at shutdown's deadline; with a disk buffer
+   * they stay on disk for the next recorder), `buffer_corrupt` (a torn record the disk buffer skipped).
    */
   dropped: Record<string, number>;
   /** Job updates lost, by reason (`queue_full`, `store_failed`, `job_update_refused`, `job_update_lost`, `sweep_failed`). */
@@ -117,6 +118,8 @@ export interface ActivityStats {
   ignoredJobCalls?: number;
   /** Runs this recorder's sweeps finalised as abandoned. */
   abandonedRuns: number;
+  /** Entries a buffered recorder read back from its disk buffer at start (each also counted in `calls`). */
+  replayed?: number;
   queuedEntries: number;
   queuedBytes: number;
 }

@@ -17,6 +17,8 @@ export interface Counters {
   timeouts: number;
   ignoredJobCalls: number;
   abandonedRuns: number;
+  /** Entries read back from the disk buffer at start (each also counted in `calls`). */
+  replayed: number;
   rejected: Record<string, number>;
   dropped: Record<string, number>;
   droppedUpdates: Record<string, number>;
@@ -40,6 +42,7 @@ export function createCounters(): Counters {
     timeouts: 0,
     ignoredJobCalls: 0,
     abandonedRuns: 0,
+    replayed: 0,
     rejected: {},
     dropped: {},
     droppedUpdates: {},
@@ -97,6 +100,7 @@ export function statsOf(counters: Counters, queuedEntries: number, queuedBytes: 
     timeouts: counters.timeouts,
     ignoredJobCalls: counters.ignoredJobCalls,
     abandonedRuns: counters.abandonedRuns,
+    replayed: counters.replayed,
     queuedEntries,
     queuedBytes,
   };

@@ -38,6 +38,8 @@ export function deferredValidation(
         queue.discard(item);
         const failure = asActivityError(error);
         countLateRejection(counters, item, failure.code);
+        // Settled: the disk buffer moves past it.
+        item.settle?.(false, failure);
         report?.(failure, { id: item.id });
       }
     }

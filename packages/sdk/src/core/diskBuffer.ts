@@ -128,6 +128,8 @@ export class DiskBuffer {
           this.#crc(data.subarray(offset + HEADER, end)) !== data.readUInt32LE(offset + 4)
         ) {
           corrupt(segment);
+          // What follows cannot be read: the segment ends here for the backlog and its deletion.
+          this.#sizes.set(segment, offset);
           break;
         }
         record(data.toString('utf8', offset + HEADER, end), { segment, offset, length });
@@ -213,17 +215,19 @@ export class DiskBuffer {
     }
   }
 
-  /** Writes the cursor, closes the files and releases the folder. */
+  /** Writes the cursor, closes the files and releases the folder (emptied when nothing is left). */
   close(): void {
+    const fs = this.#fs;
     this.flush();
-    for (const fd of this.#readers.values()) this.#fs.closeSync(fd);
+    for (const fd of this.#readers.values()) fs.closeSync(fd);
     this.#readers.clear();
-    this.#fs.closeSync(this.#fd);
-    if (this.#size === 0) {
-      this.#fs.rmSync(this.#file(this.#segment), { force: true });
-      this.#sizes.delete(this.#segment);
+    fs.closeSync(this.#fd);
+    if (this.backlog === 0) {
+      for (const segment of this.#sizes.keys()) fs.rmSync(this.#file(segment), { force: true });
+      this.#sizes.clear();
+      fs.rmSync(`${this.#dir}/cursor.json`, { force: true });
     }
-    this.#fs.rmSync(`${this.#dir}/lock`, { force: true });
+    fs.rmSync(`${this.#dir}/lock`, { force: true });
   }
 
   #file(segment: number): string {

@@ -31,6 +31,8 @@ export interface IntakeOptions {
   strictCatalog: boolean;
   counters: Counters;
   queue: EntryQueue;
+  /** With a disk buffer: moves an accepted item's text there before `record()` answers. */
+  toDisk?: ((item: QueueItem) => void) | undefined;
   /** Told of each enqueue (the writer schedules its batch). */
   enqueued(): void;
   report: Reporter;
@@ -61,6 +63,8 @@ export function createIntake(
       } else {
         const snap = snapshotEntry(o.config, candidate);
         item = newQueueItem(snap.id, snap.json, snap.bytes, snap.pending, undefined, settle);
+        // Room first: an entry the policy refuses must not reach the disk (it would be replayed).
+        if (o.toDisk !== undefined && o.queue.makeRoom(item.bytes)) o.toDisk(item);
       }
       if (!o.queue.enqueue(item)) return o.queue.overflowError('entry refused');
       o.enqueued();

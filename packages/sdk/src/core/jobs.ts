@@ -110,9 +110,13 @@ export class JobRunner {
     });
   }
 
-  /** Store updates still under way (a flush waits for them). */
-  pendingUpdates(): Promise<void>[] {
-    return [...this.#updates];
+  /** Resolves once `entries` (the writer's) has and the job updates under way now are done. */
+  async drain(entries: () => Promise<void>): Promise<void> {
+    const updates = [...this.#updates];
+    await entries();
+    await Promise.allSettled(updates);
+    // Updates chained while the inserts above were committing belong to what was queued at call time.
+    await Promise.allSettled([...this.#updates]);
   }
 
   /**

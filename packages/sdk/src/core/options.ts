@@ -3,6 +3,7 @@ import { ActivityError } from '../errors.js';
 import type { ActivityStore } from '../types.js';
 import type { ActivityErrorHandler } from './api.js';
 import type { CatalogDefinition } from './catalog.js';
+import type { BufferOptions } from './diskBuffer.js';
 import { isObject, safeString } from './errorInfo.js';
 import type { RedactionOptions } from './redact.js';
 import type { ValidationLimits } from './validate.js';
@@ -67,6 +68,14 @@ export interface ActivityOptions<C extends CatalogDefinition = CatalogDefinition
    * to leave it to another process or the retention schedule. @default jobLeaseMs
    */
   sweepIntervalMs?: number | false | undefined;
+  /**
+   * Opt-in disk buffer: `record()` appends each accepted entry to segment files in `path` before it
+   * returns, the writer drains them to the store, and a recorder started on the same folder replays
+   * what a crash left. While the store is down the backlog grows on disk up to `maxBytes` (the queue
+   * bound then; `maxQueueBytes` is not used), after which `overflow` applies. Survives a crash of the
+   * process (kill -9), not of the machine, unless `fsync: 'always'`. Node.js only.
+   */
+  buffer?: BufferOptions | undefined;
   /** Clock, for tests. @default () => new Date() */
   now?: (() => Date) | undefined;
 }
@@ -132,6 +141,7 @@ export function checkConfig(options: unknown): asserts options is ActivityOption
   }
   if (o.onError !== undefined && typeof o.onError !== 'function') fail('onError', 'must be a function');
   if (o.now !== undefined && typeof o.now !== 'function') fail('now', 'must be a function returning a Date');
+  checkBuffer(o.buffer, fail);
   const retryable = o.retryable;
   if (retryable !== undefined) {
     if (!isObject(retryable)) fail('retryable', 'must be { jobs?: string[], providers?: string[] }');
@@ -176,4 +186,21 @@ export function resolveSettings(options: ActivityOptions): Settings {
     jobLeaseMs,
     sweepIntervalMs: options.sweepIntervalMs === false ? 0 : (options.sweepIntervalMs ?? jobLeaseMs),
   };
+}
+
+function checkBuffer(buffer: unknown, fail: (field: string, message: string) => never): void {
+  if (buffer === undefined) return;
+  if (!isObject(buffer) || typeof buffer.path !== 'string' || buffer.path === '') {
+    fail('buffer', "must be { path: string, maxBytes?: number }, e.g. { path: './activity-buffer' }");
+  }
+  const b = buffer as Record<string, unknown>;
+  for (const key of ['maxBytes', 'segmentBytes']) {
+    const v = b[key];
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) {
+      fail(`buffer.${key}`, `must be a positive integer, got ${safeString(v)}`);
+    }
+  }
+  if (b.fsync !== undefined && b.fsync !== 'never' && b.fsync !== 'always') {
+    fail('buffer.fsync', `must be 'never' or 'always', got ${safeString(b.fsync)}`);
+  }
 }

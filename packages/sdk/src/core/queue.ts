@@ -6,6 +6,7 @@
 import { ActivityError } from '../errors.js';
 import type { ActivityEntry } from '../types.js';
 import { type Countable, type Counters, countDropped } from './counters.js';
+import type { DiskRef } from './diskBuffer.js';
 import type { Reporter } from './errorInfo.js';
 import type { OverflowPolicy } from './options.js';
 
@@ -101,6 +102,8 @@ export interface QueueItem extends Countable {
   bytes: number;
   /** Offset of a pending snapshot's bytes in the queue's ring (`json` is then ''), or -1. */
   ring: number;
+  /** Where the entry sits in the disk buffer (`json` is then ''): the queue holds the reference only. */
+  disk?: DiskRef | undefined;
   seq: number;
   /** Set once the writer took the item into a batch: it can no longer be edited in place. */
   taken: boolean;
@@ -134,6 +137,8 @@ export interface QueueOptions {
   report: Reporter;
   /** Keep pending snapshots' bytes in a ring buffer rather than as strings. @default true */
   ring?: boolean | undefined;
+  /** Reads the text of an entry held in the disk buffer. */
+  readDisk?: ((ref: DiskRef) => string) | undefined;
 }
 
 interface Waiter {
@@ -148,6 +153,7 @@ export class EntryQueue {
   readonly #counters: Counters;
   readonly #report: Reporter;
   readonly #ring: ByteRing | undefined;
+  readonly #readDisk: ((ref: DiskRef) => string) | undefined;
   #items: QueueItem[] = [];
   #inflight: QueueItem[] = [];
   #bytes = 0;
@@ -161,6 +167,7 @@ export class EntryQueue {
     this.#counters = options.counters;
     this.#report = options.report;
     this.#ring = options.ring === false ? undefined : createByteRing(options.maxBytes);
+    this.#readDisk = options.readDisk;
   }
 
   /** Entries waiting to be taken. */
@@ -261,6 +268,7 @@ export class EntryQueue {
 
   /** A snapshot's text, taken out of the ring (which frees its bytes) when it was there. */
   text(item: QueueItem): string {
+    if (item.disk !== undefined && this.#readDisk !== undefined) return this.#readDisk(item.disk);
     if (this.#ring === undefined || item.ring < 0) return item.json;
     const text = this.#ring.read(item.ring, item.bytes);
     this.#ring.release(item.ring, item.bytes);
@@ -328,7 +336,7 @@ export class EntryQueue {
 
   /** Moves a queued snapshot's text into the ring, when there is room. */
   #toRing(item: QueueItem): void {
-    if (this.#ring === undefined || !item.pending) return;
+    if (this.#ring === undefined || !item.pending || item.disk !== undefined) return;
     const at = this.#ring.put(item.json, item.bytes);
     if (at < 0) return;
     item.ring = at;

@@ -189,3 +189,58 @@ describe('Writer', () => {
     expect(calls).toHaveLength(0);
   });
 });
+
+describe('Writer holding an outage (holdOnOutage, with a disk buffer)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: [...TIMERS] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+
+  it('keeps retrying a store that is unreachable, every retryMaxMs once its retries ran out, and drops nothing', async () => {
+    let down = true;
+    const calls: number[] = [];
+    const store: Pick<ActivityStore, 'append'> = {
+      append: (entries) => {
+        calls.push(Date.now());
+        return down
+          ? Promise.reject(refused())
+          : Promise.resolve({ inserted: entries.length, duplicates: 0 });
+      },
+    };
+    const { add, counters, writer } = setup(store, { holdOnOutage: true });
+    add('a', 'b');
+    const settled = writer.settled();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(counters).toMatchObject({ persisted: 0, dropped: {}, pending: 2 });
+    expect(calls.length).toBeGreaterThan(8);
+    down = false;
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settled;
+    expect(counters).toMatchObject({ persisted: 2, dropped: {}, pending: 0 });
+  });
+
+  it('still bisects and drops what the store refuses for its data', async () => {
+    const { store, stored } = fakeStore((ids) => (ids.includes('p') ? 'fail' : 'ok'));
+    const { add, counters, writer } = setup(store, { holdOnOutage: true, batchSize: 4 });
+    add('a', 'p', 'c', 'd');
+    const settled = writer.settled();
+    await vi.advanceTimersByTimeAsync(5_000);
+    await settled;
+    expect([...stored].sort()).toEqual(['a', 'c', 'd']);
+    expect(counters.dropped).toEqual({ store_failed: 1 });
+  });
+
+  it('without holdOnOutage, an unreachable store costs the batch after its retries (counted)', async () => {
+    const store: Pick<ActivityStore, 'append'> = { append: () => Promise.reject(refused()) };
+    const { add, counters, writer } = setup(store);
+    add('a');
+    const settled = writer.settled();
+    await vi.advanceTimersByTimeAsync(60_000);
+    await settled;
+    expect(counters.dropped).toEqual({ store_failed: 1 });
+  });
+});

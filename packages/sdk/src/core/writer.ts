@@ -25,8 +25,41 @@ export interface WriterOptions {
   writeTimeoutMs: number;
   retry: RetryPolicy;
   report: Reporter;
+  /**
+   * Hold the backlog through an outage (a disk buffer holds it): a batch whose retries ran out because
+   * the store is unreachable (deadline passed, connection refused or reset) waits `retryMaxMs` and is
+   * tried again, instead of being dropped. Refusals of the data itself are bisected and dropped as usual.
+   */
+  holdOnOutage?: boolean | undefined;
   /** Turns a batch just taken into what is written (deferred validation). @default the batch itself */
   prepare?: ((batch: QueueItem[]) => QueueItem[]) | undefined;
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, connection failures.
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  'SQLITE_BUSY',
+]);
+
+/** A failure that says the store cannot be reached now, not that it refuses the data. */
+export function isUnreachable(error: unknown): boolean {
+  if (isTimeout(error)) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && UNREACHABLE.has(code);
 }
 
 /** The single writer of a recorder. */
@@ -146,9 +179,11 @@ export class Writer {
       } catch (error) {
         lastError = error;
         // Past a shutdown deadline its entries are already counted: no more attempts.
-        if (attempt >= retry.maxRetries || this.#abandoned) break;
+        if (this.#abandoned) break;
+        const hold = attempt >= retry.maxRetries;
+        if (hold && (!this.#o.holdOnOutage || !isUnreachable(error))) break;
         counters.retried += 1;
-        await sleep(backoff(attempt + 1, retry));
+        await sleep(hold ? retry.retryMaxMs : backoff(attempt + 1, retry));
       }
     }
     if (this.#abandoned) return;
