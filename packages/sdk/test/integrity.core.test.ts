@@ -1,4 +1,5 @@
 import { createHash, generateKeyPairSync, webcrypto } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import {
   canonicalJson,
   checkProof,
@@ -17,9 +18,8 @@ import {
   publicKeyInfo,
   rootFromPath,
   verifyIntegrity,
-} from '@activity/sdk/integrity';
-import { createMemoryStore, generateActivity } from '@activity/sdk/testing';
-import { describe, expect, it } from 'vitest';
+} from '../src/integrity.js';
+import { createMemoryStore, generateActivity } from '../src/testing.js';
 
 /** RFC 6962 §2.1 MTH, written from the spec's recursive definition as the oracle. */
 function mth(leaves: Buffer[]): Buffer {
