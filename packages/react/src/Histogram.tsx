@@ -38,7 +38,7 @@ export function bucketWidthMs(buckets: readonly HistogramBucket[]): number {
 }
 
 /** Pixels per axis label: labels never crowd, whatever the width. */
-const PX_PER_TICK = 88;
+const PX_PER_TICK = 64;
 
 /** Width of an element, kept current; `fallback` before layout (and where ResizeObserver is missing). */
 function useWidth(fallback: number): [React.RefObject<HTMLDivElement | null>, number] {
@@ -80,7 +80,11 @@ export function Histogram({
   const startMs = slots[0]?.startMs ?? 0;
   const endMs = slots[slots.length - 1]?.endMs ?? 0;
   const ticks = useMemo(
-    () => axisTicks(startMs, endMs, Math.max(2, Math.floor(px / PX_PER_TICK)), { timeZone, locale }),
+    () =>
+      axisTicks(startMs, endMs, Math.max(2, Math.floor(px / PX_PER_TICK)), { timeZone, locale }).filter(
+        // A label starting too near the right edge would be cut off: leave it out.
+        (tick) => tick.position * px <= px - PX_PER_TICK / 2,
+      ),
     [startMs, endMs, px, timeZone, locale],
   );
   const max = Math.max(1, ...slots.map((b) => b.count));
@@ -125,7 +129,7 @@ export function Histogram({
       data-state={loading ? 'loading' : 'ready'}
       data-selection={partial ? 'partial' : undefined}
     >
-      <Tooltip.Provider delayDuration={0} skipDelayDuration={0}>
+      <Tooltip.Provider delayDuration={0} skipDelayDuration={0} disableHoverableContent>
         <div
           ref={ref}
           role="toolbar"

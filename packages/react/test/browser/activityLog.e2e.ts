@@ -85,13 +85,36 @@ describe('ActivityLog in Chromium', () => {
 
   it('opens the drawer of a failed job with its error, stack trace and Retry', async () => {
     const p = await page();
+    // What the page fetched (msw answers in the service worker): list pages and single entries.
+    const bodies: { path: string; body: string }[] = [];
+    p.on('response', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (/\/api\/activity\/entries/.test(path))
+        void r.text().then(
+          (body) => bodies.push({ path, body }),
+          () => undefined,
+        );
+    });
     await openStory(p, server.url, 'activitylog--retryable-failed-job');
     await rowsShown(p);
-    await p.locator(ROWS, { hasText: 'Fall 2025 Whites' }).first().click();
+    const row = p.locator(ROWS, { hasText: 'Fall 2025 Whites' }).first();
+    // Resting the pointer on the row prefetches the full entry (issue 12).
+    await row.hover();
+    await expect
+      .poll(() => bodies.filter((b) => /\/entries\/[^/]+$/.test(b.path)).length, { timeout: 5_000 })
+      .toBeGreaterThan(0);
+    await row.click();
     const dialog = p.getByRole('dialog');
     await dialog.waitFor({ timeout: 15_000 });
     await expect.poll(() => dialog.textContent(), { timeout: 10_000 }).toContain('card_declined');
     expect(await dialog.textContent()).toContain('processReleasePayments.ts:118');
+    // The stack trace came from GET /entries/:id: list pages carry summaries without it.
+    const lists = bodies.filter((b) => b.path.endsWith('/entries'));
+    expect(lists.length).toBeGreaterThan(0);
+    expect(lists.every((b) => !b.body.includes('processReleasePayments.ts'))).toBe(true);
+    expect(
+      bodies.some((b) => /\/entries\/[^/]+$/.test(b.path) && b.body.includes('processReleasePayments.ts')),
+    ).toBe(true);
     expect(await dialog.getByRole('button', { name: /^retry$/i }).count()).toBe(1);
     await shot(p, 'drawer-failed-job');
     await p.keyboard.press('Escape');
@@ -115,6 +138,55 @@ describe('ActivityLog in Chromium', () => {
       .poll(() => p.getByRole('dialog').textContent(), { timeout: 10_000 })
       .toContain('insufficient_funds');
     await shot(p, 'drawer-webhook', false);
+    await p.close();
+  });
+
+  it('draws the histogram with a time axis and an immediate tooltip on hover and focus', async () => {
+    const p = await page();
+    await openStory(p, server.url, 'activitylog--default');
+    await rowsShown(p);
+    const bars = p.locator('.activity-histogram-bars [role="button"], .activity-histogram-bars button');
+    await bars.first().waitFor({ timeout: 15_000 });
+    // The default 24 h in 15-minute buckets: every bucket drawn, empty ones included.
+    expect(await bars.count()).toBeGreaterThanOrEqual(90);
+    const ticks = await p.locator('.activity-histogram-tick').allTextContents();
+    expect(ticks.length).toBeGreaterThanOrEqual(4);
+    expect(ticks.every((t) => /^\d{2}:\d{2}$|^[A-Z][a-z]{2} \d{1,2}$/.test(t))).toBe(true);
+    // Ticks sit in order along the axis, inside it.
+    const lefts = await p
+      .locator('.activity-histogram-tick')
+      .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().left));
+    expect([...lefts].sort((a, b) => a - b)).toEqual(lefts);
+    const busiest = await bars.evaluateAll((els) => {
+      let best = 0;
+      let index = 0;
+      els.forEach((el, i) => {
+        const h = (el.firstElementChild as HTMLElement | null)?.getBoundingClientRect().height ?? 0;
+        if (h > best) [best, index] = [h, i];
+      });
+      return index;
+    });
+    await bars.nth(busiest).hover();
+    const tip = p.getByRole('tooltip');
+    await tip.waitFor({ timeout: 2_000 });
+    expect(await tip.textContent()).toMatch(/\d+ entr(y|ies)/);
+    expect(await tip.textContent()).toMatch(/\d{2}:\d{2} – \d{2}:\d{2}/);
+    await shot(p, 'histogram-tooltip');
+    // Keyboard: one tab stop, arrows move, the tooltip follows focus.
+    await p.mouse.move(0, 0);
+    await p.getByRole('tooltip').waitFor({ state: 'detached', timeout: 2_000 });
+    await p.locator('.activity-histogram').screenshot({ path: join(ARTIFACTS, 'histogram.png') });
+    if (UPDATE_DOCS) copyFileSync(join(ARTIFACTS, 'histogram.png'), join(DOCS, 'histogram.png'));
+    await bars.nth(busiest).focus();
+    await p.keyboard.press('ArrowLeft');
+    const focused = await p.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+    expect(focused).toMatch(/entr(y|ies)/);
+    await expect
+      .poll(() => p.getByRole('tooltip').textContent(), { timeout: 2_000 })
+      .toContain(focused.replace(/: \d+ entr.*$/, ''));
+    expect(await bars.evaluateAll((els) => els.filter((e) => (e as HTMLElement).tabIndex === 0).length)).toBe(
+      1,
+    );
     await p.close();
   });
 
