@@ -1,6 +1,6 @@
 /**
  * Runs one memory measurement in a fresh process (so RSS figures do not mix) and prints one JSON line.
- *   record <events> <queueBytes>   — record into a deliberately slowed store
+ *   record <events> <queueBytes> [stalled]  — record into a deliberately slowed store (or one that never answers)
  *   export <dbPath> <rows>          — stream <rows> entries of a seeded SQLite file to CSV
  */
 import { createActivity } from '../packages/sdk/src/core/index.js';
@@ -20,12 +20,14 @@ const sampler = setInterval(sample, 5);
 if (mode === 'record') {
   const events = Number(a);
   const queueBytes = Number(b);
+  const stalled = process.argv[5] === 'stalled';
   const memory = createMemoryStore();
   // A store that takes 20 ms per batch and keeps nothing: the queue must stay bounded while it lags.
   const slow: ActivityStore = {
     ...memory,
     append: async (entries) => {
-      await new Promise((r) => setTimeout(r, 20));
+      // Stalled: the store never answers (the write deadline, 30 s, is longer than the run).
+      await new Promise((r) => (stalled ? undefined : setTimeout(r, 20)));
       return { inserted: entries.length, duplicates: 0 };
     },
   };

@@ -10,6 +10,7 @@ import { createSqliteStore } from '../packages/sdk/src/sqlite/index.js';
 import { searchText } from '../packages/sdk/src/sqlite/sql.js';
 import { generateActivityBatches } from '../packages/sdk/src/testing/index.js';
 import type { ActivityEntry, StoreQuery } from '../packages/sdk/src/types.js';
+import { describeProfile, profileIngest } from './ingestProfile.js';
 import { type BenchOptions, type BenchResult, median, percentile, round, timeMs } from './lib.js';
 
 const tmp = join(import.meta.dirname, '.tmp');
@@ -115,13 +116,14 @@ async function ingest(quick: boolean): Promise<BenchResult[]> {
 
   const sdkRate = count / (sdkMs / 1000);
   const rawRate = count / (rawMs / 1000);
+  const profile = await profileIngest(inputs.slice(0, quick ? 5_000 : 100_000), tmp);
   return [
     {
       name: 'sqlite-ingest-vs-raw',
       value: round(sdkRate / rawRate),
       unit: 'ratio',
-      target: '>= 0.5',
-      detail: `SDK ${Math.round(sdkRate)} events/s, raw ${Math.round(rawRate)} rows/s, ${count} events, best of ${rounds} alternating rounds`,
+      target: '>= 0.8',
+      detail: `SDK ${Math.round(sdkRate)} events/s, raw ${Math.round(rawRate)} rows/s, ${count} events, best of ${rounds} alternating rounds; ${describeProfile(profile)}`,
     },
   ];
 }
