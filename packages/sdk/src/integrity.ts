@@ -22,7 +22,7 @@ export {
 } from './integrity/keys.js';
 export { createMemoryIntegrityStore, type MemoryIntegrityStore } from './integrity/memory.js';
 export {
-  EMPTY_ROOT,
+  emptyRoot,
   hashLeaf,
   hashNode,
   inclusionPath,

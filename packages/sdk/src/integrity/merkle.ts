@@ -5,8 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 
-const LEAF = Buffer.from([0]);
-const NODE = Buffer.from([1]);
+// Plain bytes and nothing computed at load: this module reaches browser bundles through the handler
+// (Storybook's msw scenarios), where `Buffer` does not exist until a function actually runs.
+const LEAF = new Uint8Array([0]);
+const NODE = new Uint8Array([1]);
 
 /** The leaf hash of `data` (a UTF-8 string or bytes). */
 export function hashLeaf(data: string | Uint8Array): Buffer {
@@ -19,14 +21,16 @@ export function hashNode(left: Uint8Array, right: Uint8Array): Buffer {
 }
 
 /** SHA-256 of the empty string: the root of an empty tree (RFC 9162 §2.1.1). */
-export const EMPTY_ROOT = createHash('sha256').digest();
+export function emptyRoot(): Buffer {
+  return createHash('sha256').digest();
+}
 
 /**
  * The Merkle tree hash of the leaves. Pairing left to right and lifting an odd last node unchanged is
  * the same tree as RFC 6962's recursive split (the left subtree is always the largest power of two).
  */
 export function merkleRoot(leaves: readonly Uint8Array[]): Buffer {
-  if (leaves.length === 0) return EMPTY_ROOT;
+  if (leaves.length === 0) return emptyRoot();
   let level: Uint8Array[] = leaves.slice();
   while (level.length > 1) {
     const next: Uint8Array[] = [];
