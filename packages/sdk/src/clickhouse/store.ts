@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { checkBucketMs, checkQuery, sortFacet, toMs } from '../core/storeQuery.js';
 import { ActivityError } from '../errors.js';
+import type { IntegrityStore } from '../integrity/types.js';
 // Shared with the PostgreSQL store (plain functions, no driver import).
 import { applyJobUpdate, likePattern, safeText, searchText } from '../postgres/rows.js';
-import type { IntegrityStore } from '../integrity/types.js';
-import { clickhouseIntegrity } from './integrity.js';
 import type {
   ActivityEntry,
   ActivityStore,
@@ -18,6 +17,7 @@ import type {
   StoreQuery,
 } from '../types.js';
 import { clickhouseClusterDDL } from './cluster.js';
+import { clickhouseIntegrity } from './integrity.js';
 import { ENGINE_CLAUSE, entryColumns } from './schema.js';
 
 /** Options of {@link createClickHouseStore}. Give either a `client` (yours; never closed by the store) or a `url`. */

@@ -6,10 +6,19 @@
 import type { CatalogLabels } from '../core/catalog.js';
 import { ActivityError, type ActivityErrorCode } from '../errors.js';
 import { serializeFilter } from '../filters.js';
-import type { EntryProofResponse, IntegrityKeysResponse, IntegrityVerifyResponse } from '../integrity/types.js';
+import type {
+  EntryProofResponse,
+  IntegrityKeysResponse,
+  IntegrityVerifyResponse,
+} from '../integrity/types.js';
 import type { ActivityEntrySummary, EntryFields } from '../summary.js';
 import type { ActivityEntry, ActivityFilter, ActivityStatus, Facets, HistogramBucket } from '../types.js';
 
+export type {
+  EntryProofResponse,
+  IntegrityKeysResponse,
+  IntegrityVerifyResponse,
+} from '../integrity/types.js';
 export {
   type ActivityEntrySummary,
   ENTRY_FIELDS,
@@ -19,12 +28,6 @@ export {
   toSummary,
   type WebhookSummary,
 } from '../summary.js';
-
-export type {
-  EntryProofResponse,
-  IntegrityKeysResponse,
-  IntegrityVerifyResponse,
-} from '../integrity/types.js';
 
 /** Headers sent with every request (auth), or a function returning them (refreshed tokens). */
 export type ClientHeaders =

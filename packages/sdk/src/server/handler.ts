@@ -23,6 +23,7 @@ import {
   noRoute,
   type Position,
 } from './http.js';
+import { type HandlerIntegrityOptions, integrityRoutes } from './integrity.js';
 import {
   createRetryRunner,
   decorateEntry,
@@ -30,7 +31,6 @@ import {
   type RetryOptions,
   type RetryRunner,
 } from './retry.js';
-import { type HandlerIntegrityOptions, integrityRoutes } from './integrity.js';
 import { createTailStream } from './tail.js';
 
 /** Export settings; enabling them mounts the export routes. */

@@ -2,10 +2,11 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import BetterSqlite3 from 'better-sqlite3';
-import { ActivityError } from '../errors.js';
-import { applyJobUpdate } from '../core/jobUpdate.js';
 import { parseInstant } from '../core/isoDate.js';
+import { applyJobUpdate } from '../core/jobUpdate.js';
 import { checkBucketMs, checkQuery, sortFacet, toMs } from '../core/storeQuery.js';
+import { ActivityError } from '../errors.js';
+import type { IntegrityStore } from '../integrity/types.js';
 import {
   type ActivityEntry,
   type ActivityStore,
@@ -18,7 +19,6 @@ import {
   type StorePage,
   type StoreQuery,
 } from '../types.js';
-import type { IntegrityStore } from '../integrity/types.js';
 import { sqliteIntegrity } from './integrity.js';
 import { migrate } from './migrations.js';
 import { buildWhere, histogramSql, pageSql, searchText } from './sql.js';
@@ -331,7 +331,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         checkQuery({ ...query, limit: undefined, after: undefined });
         checkBucketMs(query.bucketMs);
         const hist = histogramSql(query, query.bucketMs);
-        const rows = prepare(hist.sql).all(...hist.params) as { b: number; count: number; failures: number }[];
+        const rows = prepare(hist.sql).all(...hist.params) as {
+          b: number;
+          count: number;
+          failures: number;
+        }[];
         return rows.map((r) => ({
           start: new Date(r.b * query.bucketMs).toISOString(),
           count: r.count,
