@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { type ComponentProps, type ReactNode, useCallback, useId, useMemo } from 'react';
 import { useNowMs } from './clock.js';
 import { useActivityContext, useThemeAttributes } from './context.js';
-import { entityFilter, inlineChanges } from './entityHistory.js';
+import { entityFilter, inlineChanges } from './entityHistoryRows.js';
 import { actionLabel, actorLabel, formatExact, formatRelative } from './format.js';
 import { activityKeys, filterKey } from './hooks.js';
 import { cx, StatusBadge } from './StatusBadge.js';

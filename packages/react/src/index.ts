@@ -42,7 +42,7 @@ export type { DateLocale } from './dateLocale.js';
 export { type DiffRow, diffRows } from './diffRows.js';
 export { EntityHistory, type EntityHistoryProps } from './EntityHistory.js';
 export { ExportButton, type ExportButtonProps, exportErrorMessage } from './ExportButton.js';
-export { entityFilter, type InlineChange, inlineChanges } from './entityHistory.js';
+export { entityFilter, type InlineChange, inlineChanges } from './entityHistoryRows.js';
 export { exportFileName, readCsvStream, type StreamProgress } from './exportCsv.js';
 export {
   FilterBar,
