@@ -8,13 +8,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { toMs } from '../core/storeQuery.js';
 import { ActivityError } from '../errors.js';
 import { digestHash } from '../integrity/digest.js';
 import { digestsFrom, firstMismatch, sealingRow, storedRow } from '../integrity/rows.js';
 import type { Digest, IntegrityStore, SealRow, StoredRow } from '../integrity/types.js';
-import { safeText, searchText } from '../postgres/rows.js';
-import type { ActivityEntry } from '../types.js';
+import { filterColumns } from './rows.js';
 
 /** What the store hands its integrity side. */
 export interface ClickHouseIntegrityContext {
@@ -29,43 +27,14 @@ export interface ClickHouseIntegrityContext {
   settleMs?: number | undefined;
 }
 
-// DateTime64(3)'s range, as the store clamps `occurred_at` (store.ts keyMs).
-const KEY_MIN_MS = -2_208_988_800_000;
-const KEY_MAX_MS = 10_413_791_999_999;
-const chTime = (ms: number) =>
-  new Date(Math.min(KEY_MAX_MS, Math.max(KEY_MIN_MS, ms))).toISOString().replace('T', ' ').replace('Z', '');
-
 const COLUMNS = `id, org_id, occurred_at, occurred_ms, type, status, actor_id, actor_name, action, entity_type,
   entity_id, correlation_id, parent_id, idempotency_key, search, doc`;
 
 type Row = Record<string, unknown> & { id: string; org_id: string; doc: string };
 
-/** The columns `rowOf` (store.ts) writes for an entry, as JSONEachRow reads them back. */
-function expectedColumns(e: ActivityEntry): Record<string, unknown> {
-  const text = (value: string | undefined) => (value === undefined ? '' : safeText(value));
-  const ms = toMs(e.occurredAt, 'occurredAt');
-  return {
-    id: text(e.id),
-    org_id: text(e.orgId),
-    occurred_at: chTime(ms),
-    occurred_ms: String(ms),
-    type: e.type,
-    status: e.status,
-    actor_id: text(e.actor.id),
-    actor_name: text(e.actor.name),
-    action: text(e.action),
-    entity_type: text(e.entity?.type),
-    entity_id: text(e.entity?.id),
-    correlation_id: text(e.correlationId),
-    parent_id: text(e.parentId),
-    idempotency_key: text(e.idempotencyKey),
-    search: searchText(e),
-  };
-}
-
 const toStored = (r: Row): StoredRow =>
   storedRow(r.id, r.org_id, r.doc, (e) =>
-    firstMismatch(expectedColumns(e), r, (v) => (v === null ? '' : String(v))),
+    firstMismatch(filterColumns(e), r, (v) => (v === null ? '' : String(v))),
   );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

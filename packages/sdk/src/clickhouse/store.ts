@@ -4,7 +4,7 @@ import { checkBucketMs, checkQuery, sortFacet, toMs } from '../core/storeQuery.j
 import { ActivityError } from '../errors.js';
 import type { IntegrityStore } from '../integrity/types.js';
 // Shared with the PostgreSQL store (plain functions, no driver import).
-import { applyJobUpdate, likePattern, safeText, searchText } from '../postgres/rows.js';
+import { applyJobUpdate, likePattern, safeText } from '../postgres/rows.js';
 import type {
   ActivityEntry,
   ActivityStore,
@@ -18,6 +18,7 @@ import type {
 } from '../types.js';
 import { clickhouseClusterDDL } from './cluster.js';
 import { clickhouseIntegrity } from './integrity.js';
+import { keyMs, rowOf } from './rows.js';
 import { ENGINE_CLAUSE, entryColumns } from './schema.js';
 
 /** Options of {@link createClickHouseStore}. Give either a `client` (yours; never closed by the store) or a `url`. */
@@ -100,15 +101,6 @@ const MIGRATIONS: readonly ClickHouseMigration[] = [
   },
 ];
 
-/** DateTime64(3)'s range: 1900-01-01T00:00:00.000Z .. 2299-12-31T23:59:59.999Z. */
-const KEY_MIN_MS = -2_208_988_800_000;
-const KEY_MAX_MS = 10_413_791_999_999;
-
-/** `occurred_at`'s value for an exact time: clamped into DateTime64's range (monotonic, so order-keeping). */
-function keyMs(ms: number): number {
-  return Math.min(KEY_MAX_MS, Math.max(KEY_MIN_MS, ms));
-}
-
 /** Values per existence lookup in `append`; keeps the request URL far below ClickHouse's limit. */
 const LOOKUP_CHUNK = 1000;
 
@@ -136,38 +128,6 @@ function identifier(value: string, field: string): string {
 function storeFailed(what: string, cause: unknown): ActivityError {
   const detail = cause instanceof Error ? `: ${cause.message}` : '';
   return new ActivityError('STORE_FAILED', `clickhouse store: ${what} failed${detail}`, { cause });
-}
-
-/** DateTime64 text of epoch ms ('2026-01-02 03:04:05.678'), the input format every server accepts. */
-function chTime(ms: number): string {
-  return new Date(keyMs(ms)).toISOString().replace('T', ' ').replace('Z', '');
-}
-
-/**
- * One stored row version of an entry. Filter columns pass through `safeText` because ClickHouse's JSON
- * input rejects unpaired surrogates; `doc` keeps them (JSON.stringify escapes them as plain ASCII).
- */
-function rowOf(entry: ActivityEntry, version: number) {
-  const text = (value: string | undefined) => (value === undefined ? '' : safeText(value));
-  return {
-    org_id: text(entry.orgId),
-    occurred_at: chTime(toMs(entry.occurredAt, 'occurredAt')),
-    occurred_ms: toMs(entry.occurredAt, 'occurredAt'),
-    id: text(entry.id),
-    version,
-    type: entry.type,
-    status: entry.status,
-    actor_id: text(entry.actor.id),
-    actor_name: text(entry.actor.name),
-    action: text(entry.action),
-    entity_type: text(entry.entity?.type),
-    entity_id: text(entry.entity?.id),
-    correlation_id: text(entry.correlationId),
-    parent_id: text(entry.parentId),
-    idempotency_key: text(entry.idempotencyKey),
-    search: searchText(entry),
-    doc: JSON.stringify(entry),
-  };
 }
 
 /** WHERE clause of a filter with `{name:Type}` placeholders; values go to `params`, never into the SQL. */

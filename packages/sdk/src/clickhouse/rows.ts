@@ -1,0 +1,53 @@
+/**
+ * How an entry becomes a ClickHouse row: written by the store, and recomputed by the integrity check to
+ * compare each stored row's filter columns with its entry. One definition, so the two cannot drift.
+ */
+import { toMs } from '../core/storeQuery.js';
+// Shared with the PostgreSQL store (plain functions, no driver import).
+import { safeText, searchText } from '../postgres/rows.js';
+import type { ActivityEntry } from '../types.js';
+
+/** DateTime64(3)'s range: 1900-01-01T00:00:00.000Z .. 2299-12-31T23:59:59.999Z. */
+const KEY_MIN_MS = -2_208_988_800_000;
+const KEY_MAX_MS = 10_413_791_999_999;
+
+/** `occurred_at`'s value for an exact time: clamped into DateTime64's range (monotonic, so order-keeping). */
+export function keyMs(ms: number): number {
+  return Math.min(KEY_MAX_MS, Math.max(KEY_MIN_MS, ms));
+}
+
+/** DateTime64 text of epoch ms ('2026-01-02 03:04:05.678'), the input format every server accepts. */
+export function chTime(ms: number): string {
+  return new Date(keyMs(ms)).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/**
+ * The filter and order columns of an entry's row. They pass through `safeText` because ClickHouse's
+ * JSON input rejects unpaired surrogates; the entry's `doc` keeps them (JSON.stringify escapes them).
+ */
+export function filterColumns(entry: ActivityEntry) {
+  const text = (value: string | undefined) => (value === undefined ? '' : safeText(value));
+  const ms = toMs(entry.occurredAt, 'occurredAt');
+  return {
+    org_id: text(entry.orgId),
+    occurred_at: chTime(ms),
+    occurred_ms: ms,
+    id: text(entry.id),
+    type: entry.type,
+    status: entry.status,
+    actor_id: text(entry.actor.id),
+    actor_name: text(entry.actor.name),
+    action: text(entry.action),
+    entity_type: text(entry.entity?.type),
+    entity_id: text(entry.entity?.id),
+    correlation_id: text(entry.correlationId),
+    parent_id: text(entry.parentId),
+    idempotency_key: text(entry.idempotencyKey),
+    search: searchText(entry),
+  };
+}
+
+/** One stored row version of an entry. */
+export function rowOf(entry: ActivityEntry, version: number) {
+  return { ...filterColumns(entry), version, doc: JSON.stringify(entry) };
+}
