@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { storedLeaf } from '../packages/sdk/src/integrity/leaf.js';
 import {
   canonicalJson,
   createSealer,
@@ -24,8 +25,10 @@ export async function run({ quick }: BenchOptions): Promise<BenchResult[]> {
   mkdirSync(tmp, { recursive: true });
   const path = join(tmp, 'integrity.db');
   rmSync(path, { force: true });
-  const store = createSqliteStore({ path });
+  // Where a sealer runs, the store keeps each final entry's leaf as it is written (docs/integrity.md).
+  const store = createSqliteStore({ path, leafHashes: true });
   try {
+    let leafMs = 0;
     for (const batch of generateActivityBatches({
       count,
       batchSize: 10_000,
@@ -34,9 +37,12 @@ export async function run({ quick }: BenchOptions): Promise<BenchResult[]> {
       now: NOW,
       spanDays: 365,
     })) {
-      await store.append(
-        batch.map((e) => (e.status === 'IN_PROGRESS' ? { ...e, status: 'SUCCESS' as const } : e)),
-      );
+      const final = batch.map((e) => (e.status === 'IN_PROGRESS' ? { ...e, status: 'SUCCESS' as const } : e));
+      // What the write pays for it, measured apart: RFC 8785 of the entry object and the leaf hash.
+      const start = process.hrtime.bigint();
+      for (const e of final) storedLeaf(e);
+      leafMs += Number(process.hrtime.bigint() - start) / 1e6;
+      await store.append(final);
     }
     // The reference: SHA-256 of every stored entry's RFC 8785 bytes, made beforehand, with node:crypto alone.
     const texts = store.db
@@ -88,7 +94,7 @@ export async function run({ quick }: BenchOptions): Promise<BenchResult[]> {
         value: round(hashMs / sealMs),
         unit: 'ratio',
         target: '>= 0.5',
-        detail: `sealing ${sealed} entries ${round(sealMs / 1000, 2)} s (read, RFC 8785, leaf and node hashes, sign, write seal rows); SHA-256 of their ${mib} MiB of canonical bytes alone ${round(hashMs / 1000, 2)} s; parse + RFC 8785 + SHA-256 ${round(canonMs / 1000, 2)} s (ratio ${round(canonMs / sealMs)})`,
+        detail: `sealing ${sealed} entries ${round(sealMs / 1000, 2)} s (read each entry's leaf kept at write, node hashes, sign, write seal rows); SHA-256 of their ${mib} MiB of canonical bytes alone ${round(hashMs / 1000, 2)} s; parse + RFC 8785 + SHA-256 ${round(canonMs / 1000, 2)} s (ratio ${round(canonMs / sealMs)}); the leaf kept at write (leafHashes: RFC 8785 of the entry object + SHA-256) costs ${round((leafMs * 1000) / sealed, 2)} µs per entry on append (${round(leafMs / 1000, 2)} s in all; write + seal ÷ SHA-256 alone ${round(hashMs / (sealMs + leafMs))})`,
       },
       {
         name: 'verify-entries-per-s',

@@ -13,6 +13,14 @@ export {
   signedBytes,
 } from './integrity/digest.js';
 export {
+  type DigestSink,
+  type DigestSource,
+  digestKey,
+  digestPrefix,
+  exportDigests,
+  readExportedDigests,
+} from './integrity/export.js';
+export {
   generateSigningKey,
   type KeyInput,
   keyIdOf,

@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createSealer } from '../src/integrity.js';
+import { createFolderArchiveSink } from '../src/server.js';
 import { createSqliteStore } from '../src/sqlite.js';
 import { sealScenario, VERIFY_AT } from './integrityHarness.js';
 
@@ -30,31 +32,46 @@ async function runSnippet(n: number): Promise<string> {
 }
 
 describe('docs/integrity.md: the auditor snippet', () => {
-  it('verifies a sealed SQLite file with only the public key and a kept digest, and names an edit', async () => {
+  it('verifies a sealed SQLite file with only the public key and the exported digests; names truncation and an edit', async () => {
     expect(snippet).toBeDefined();
     const path = join(dir, 'activity.db');
+    const audit = join(dir, 'audit');
     const store = createSqliteStore({ path });
     const s = await sealScenario(store, 77);
+    // The sealer of the docs, with a sink: it exports every digest made so far.
+    const sealer = createSealer({
+      store,
+      signingKey: s.privateKeyPem,
+      sink: createFolderArchiveSink(audit),
+      now: () => VERIFY_AT,
+    });
+    expect((await sealer.sealNow()).exported).toBeGreaterThan(2);
     const digests = await store.listDigests('org_a');
-    const kept = digests[digests.length - 1];
     const [victim] = await store.sealsOf('org_a', 1);
     await store.close();
     writeFileSync(join(dir, 'key.pem'), String(Object.values(s.keys)[0]));
-    writeFileSync(join(dir, 'digest.json'), JSON.stringify(kept));
     vi.stubEnv('ACTIVITY_DB', path);
     vi.stubEnv('ACTIVITY_PUBLIC_KEY', join(dir, 'key.pem'));
-    vi.stubEnv('ACTIVITY_DIGEST', join(dir, 'digest.json'));
+    vi.stubEnv('ACTIVITY_DIGESTS', audit);
+    vi.stubEnv('ACTIVITY_ORG', 'org_a');
     vi.useFakeTimers({ now: VERIFY_AT, toFake: ['Date'] });
+    const admin = (sql: string, ...params: unknown[]) => {
+      const db = createSqliteStore({ path });
+      db.db.prepare(sql).run(...params);
+      return db.close();
+    };
     try {
       expect(await runSnippet(1)).toMatch(/^OK: \d+ entries in \d+ digests$/);
-      const admin = createSqliteStore({ path });
-      admin.db
-        .prepare(
-          `UPDATE activity_entries SET data = json_set(data, '$.summary', 'Approved by the CFO') WHERE id = ?`,
-        )
-        .run(victim?.id);
-      await admin.close();
-      expect(await runSnippet(2)).toBe(`BROKEN: modified ${victim?.id} digest #1`);
+      // The newest digest dropped with its seal rows: only the exported digests tell.
+      const newest = digests.length;
+      await admin('DELETE FROM activity_digests WHERE org_id = ? AND sequence = ?', 'org_a', newest);
+      await admin('DELETE FROM activity_seals WHERE org_id = ? AND sequence = ?', 'org_a', newest);
+      expect(await runSnippet(2)).toBe(`BROKEN: truncated - digest #${newest}`);
+      await admin(
+        `UPDATE activity_entries SET data = json_set(data, '$.summary', 'Approved by the CFO') WHERE id = ?`,
+        victim?.id,
+      );
+      expect(await runSnippet(3)).toBe(`BROKEN: modified ${victim?.id} digest #1`);
     } finally {
       vi.useRealTimers();
       vi.unstubAllEnvs();

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateEntry } from '../src/core/validate.js';
+import { entryLeaf } from '../src/integrity/digest.js';
+import { storedCanonicalJson, storedLeaf } from '../src/integrity/leaf.js';
 import { canonicalJson, createSealer, generateSigningKey, verifyIntegrity } from '../src/integrity.js';
 import { createSqliteStore, type SqliteStore } from '../src/sqlite.js';
+import { generateActivity } from '../src/testing/index.js';
 import type { ActivityEntry } from '../src/types.js';
 import { LONG, T0 } from './integrityHarness.js';
 
@@ -168,8 +171,8 @@ describe('integrity property: any single mutation is detected', () => {
     'random data, random single mutation through SQL → verify reports a break',
     async () => {
       await fc.assert(
-        fc.asyncProperty(dataArb, mutationArb, async (entries, m) => {
-          const store = createSqliteStore({ path: join(dir, `p${(n++).toString()}.db`) });
+        fc.asyncProperty(dataArb, mutationArb, fc.boolean(), async (entries, m, leafHashes) => {
+          const store = createSqliteStore({ path: join(dir, `p${(n++).toString()}.db`), leafHashes });
           open.push(store);
           await store.append(entries);
           const key = generateSigningKey();
@@ -195,4 +198,53 @@ describe('integrity property: any single mutation is detected', () => {
     },
     LONG ? 900_000 : 120_000,
   );
+});
+
+describe('storedCanonicalJson: the write-time fast path equals the RFC 8785 library', () => {
+  // What verify computes from the stored text: the library over JSON.parse(JSON.stringify(value)).
+  const oracle = (value: unknown) => canonicalJson(JSON.parse(JSON.stringify(value)));
+  const storable = fc
+    .anything({
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withNullPrototype: true,
+      withObjectString: true,
+      withSparseArray: true,
+      withTypedArray: true,
+      withSet: true,
+      withBigInt: false,
+      key: fc.oneof(
+        fc.string(),
+        fc.constantFrom('__proto__', '0', '10', '9', '01', '-1', 'é', 'e\u0301', '\ud800'),
+      ),
+    })
+    .filter((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
+
+  it('gives the same bytes for any JSON-storable object (index-like keys, toJSON, undefined, NaN, -0, lone surrogates)', () => {
+    fc.assert(
+      fc.property(storable, (value) => {
+        expect(storedCanonicalJson(value)).toBe(oracle(value));
+      }),
+      { numRuns: LONG ? 20_000 : 2_000, seed: LONG ? undefined : 17 },
+    );
+  });
+
+  it('gives the same bytes and leaf for generated entries of every type', () => {
+    for (const e of generateActivity({ count: 400, orgIds: ['org_p'], seed: 5, now: T0 })) {
+      expect(storedCanonicalJson(e)).toBe(oracle(e));
+      expect(storedLeaf(e).equals(entryLeaf(JSON.parse(JSON.stringify(e))))).toBe(true);
+    }
+  });
+
+  it('gives the same bytes for hand-picked edge cases', () => {
+    const cases: unknown[] = [
+      { b: 1, a: [{ z: 1, y: undefined, x: () => 1 }, undefined, Number.NaN, -0, 1e21, 5e-324] },
+      { '10': 'a', '9': 'b', a: { '0': 1 } },
+      JSON.parse('{"__proto__": {"b": 1, "a": 2}}'),
+      { at: new Date(0), nested: { toJSON: () => ({ y: 1, x: 2 }) } },
+      { s: '\u2028\u0000\ud83d', ﬁ: 1, 'e\u0301': 2, é: 3 },
+    ];
+    for (const value of cases) expect(storedCanonicalJson(value)).toBe(oracle(value));
+  });
 });

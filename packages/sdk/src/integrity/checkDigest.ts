@@ -63,6 +63,14 @@ function rowBreak(
   if (row.rowOrgId !== orgId || row.entry.orgId !== orgId) {
     return { kind: 'modified', ...at, message: `entry ${seal.id} was moved to another org` };
   }
+  // The leaf the store kept for sealing is a column like any other: it must agree with the entry.
+  if (row.leaf !== undefined && Buffer.from(row.leaf).toString('hex') !== leaf) {
+    return {
+      kind: 'modified',
+      ...at,
+      message: `entry ${seal.id}: column leaf disagrees with the sealed entry`,
+    };
+  }
   if (row.columnMismatch !== undefined) {
     return {
       kind: 'modified',

@@ -51,14 +51,14 @@ export function buildDigest(
   sealedAt: string,
   runStartedAt: string = sealedAt,
 ): { digest: Digest; seals: SealRow[] } | undefined {
-  const sorted = rows
-    .filter((r): r is StoredRow & { entry: ActivityEntry } => r.entry !== undefined)
-    .sort((a, b) => compareIds(a.rowId, b.rowId));
+  const sorted = rows.filter((r) => r.entry !== undefined || r.leaf !== undefined);
+  // Stores read in id order already; sorting is only needed when one does not.
+  if (!inIdOrder(sorted)) sorted.sort((a, b) => compareIds(a.rowId, b.rowId));
   const first = sorted[0];
   const last = sorted[sorted.length - 1];
   if (!first || !last) return undefined;
   const sequence = (previous?.sequence ?? 0) + 1;
-  const leaves = sorted.map((r) => entryLeaf(r.entry));
+  const leaves = sorted.map((r) => r.leaf ?? entryLeaf(r.entry as ActivityEntry));
   const unsigned: UnsignedDigest = {
     format: DIGEST_FORMAT,
     orgId,
@@ -76,9 +76,16 @@ export function buildDigest(
   const seals = sorted.map((r, i) => ({
     id: r.rowId,
     sequence,
-    leaf: (leaves[i] as Buffer).toString('hex'),
+    leaf: Buffer.from(leaves[i] as Uint8Array).toString('hex'),
   }));
   return { digest: { ...unsigned, signature }, seals };
+}
+
+function inIdOrder(rows: readonly StoredRow[]): boolean {
+  for (let i = 1; i < rows.length; i++) {
+    if (compareIds((rows[i - 1] as StoredRow).rowId, (rows[i] as StoredRow).rowId) >= 0) return false;
+  }
+  return true;
 }
 
 /** Parses a digest read back from a store or a file; undefined when it is not one. */

@@ -6,6 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { ActivityError } from '../errors.js';
 import type { ActivityStore } from '../types.js';
 import { buildDigest, type DigestSigner } from './digest.js';
+import { type DigestSink, exportDigests } from './export.js';
 import { type KeyInput, keyIdOf, toPrivateKey, toPublicKey } from './keys.js';
 import type { Digest, IntegrityStore } from './types.js';
 
@@ -23,6 +24,13 @@ export interface SealerOptions {
   intervalMs?: number | undefined;
   /** Most entries in one digest (one Merkle tree); more make several digests. @default 10000 */
   maxEntriesPerDigest?: number | undefined;
+  /**
+   * Where each new digest is also written, out of the database admin's reach (the server's
+   * `createFolderArchiveSink`, object storage with object lock): an auditor verifies against these, so
+   * dropping the newest digests from the store is found. Written after the seal commits; a digest the
+   * sink missed (a failed write, a crash) is written by the next seal.
+   */
+  sink?: DigestSink | undefined;
   /** Receives a failed scheduled seal (the next tick tries again). */
   onError?: ((error: ActivityError) => void) | undefined;
   /** Clock, for tests. @default () => new Date() */
@@ -33,6 +41,8 @@ export interface SealerOptions {
 export interface SealReport {
   digests: Digest[];
   entries: number;
+  /** Digests written to {@link SealerOptions.sink} (new ones and any an earlier run missed). */
+  exported: number;
 }
 
 /** The sealer. */
@@ -64,6 +74,15 @@ function positive(value: number | undefined, fallback: number, field: string): n
  */
 export function createSealer(options: SealerOptions): Sealer {
   const { store } = options;
+  if (options.sink !== undefined && typeof options.sink?.write !== 'function') {
+    throw new ActivityError(
+      'CONFIG',
+      'sink: must have write(key, data) and list(prefix), like an archive sink',
+      {
+        field: 'sink',
+      },
+    );
+  }
   if (typeof store?.sealBatch !== 'function') {
     throw new ActivityError(
       'CONFIG',
@@ -97,9 +116,12 @@ export function createSealer(options: SealerOptions): Sealer {
   }
 
   async function sealNow(orgId?: string): Promise<SealReport> {
-    const report: SealReport = { digests: [], entries: 0 };
+    const report: SealReport = { digests: [], entries: 0, exported: 0 };
     const orgs = orgId === undefined ? await store.listOrgs() : [orgId];
-    for (const org of orgs) await sealOrg(org, report);
+    for (const org of orgs) {
+      await sealOrg(org, report);
+      if (options.sink) report.exported += (await exportDigests(store, options.sink, org)).length;
+    }
     return report;
   }
 

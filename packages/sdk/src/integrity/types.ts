@@ -60,6 +60,11 @@ export interface StoredRow {
    * store's own consistency check, since those columns decide what a filter shows.
    */
   columnMismatch?: string | undefined;
+  /**
+   * The leaf hash the store computed when the entry became final (SQLite's `leafHashes`), when it keeps
+   * one: sealing takes it instead of hashing the entry, and verify checks it against the entry.
+   */
+  leaf?: Uint8Array | undefined;
 }
 
 /** What the store does inside the sealing lock: given the org's last digest and the next entries, sign. */

@@ -5,6 +5,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { parseInstant } from '../core/isoDate.js';
 import { ActivityError } from '../errors.js';
+import { storedLeaf } from '../integrity/leaf.js';
 import { digestsFrom, firstMismatch, sealingRow, storedRow } from '../integrity/rows.js';
 import type { IntegrityStore, SealRow, StoredRow } from '../integrity/types.js';
 import type { ActivityEntry } from '../types.js';
@@ -27,6 +28,7 @@ interface Row {
   idempotency_key: string | null;
   search: string;
   data: string;
+  leaf: unknown;
 }
 
 /** The columns the store writes for an entry (store.ts `insert`), to compare with what is stored. */
@@ -48,10 +50,31 @@ function expectedColumns(e: ActivityEntry): Record<string, unknown> {
   };
 }
 
-const toStored = (r: Row): StoredRow =>
-  storedRow(r.id, r.org_id, r.data, (e) =>
+const toStored = (r: Row): StoredRow => {
+  const row = storedRow(r.id, r.org_id, r.data, (e) =>
     firstMismatch(expectedColumns(e), r as unknown as Record<string, unknown>),
   );
+  // Whatever the leaf column holds is compared with the entry when it is checked.
+  if (r.leaf !== null && r.leaf !== undefined) {
+    row.leaf = r.leaf instanceof Uint8Array ? r.leaf : Buffer.from(String(r.leaf), 'utf8');
+  }
+  return row;
+};
+
+/**
+ * The leaf column of an entry being written (`leafHashes`): its leaf once final, NULL while a job run is
+ * in progress or when the entry has no JSON form (the sealer then hashes the stored text).
+ */
+export function leafOnWrite(entry: ActivityEntry): Buffer | null {
+  if (entry.status === 'IN_PROGRESS') return null;
+  try {
+    return storedLeaf(entry);
+  } catch {
+    return null;
+  }
+}
+
+const isLeaf = (value: unknown): value is Buffer => value instanceof Uint8Array && value.length === 32;
 
 /** The integrity methods of a SQLite store on `db` (spread into the store object). */
 export function sqliteIntegrity(db: Database): IntegrityStore {
@@ -65,13 +88,42 @@ export function sqliteIntegrity(db: Database): IntegrityStore {
     }
     return s;
   };
+  // A database from before migration 3 (opened read-only) has no leaf column.
+  let leafColumn: string | undefined;
+  const leafSql = (): string => {
+    leafColumn ??= (db.prepare('PRAGMA table_info(activity_entries)').all() as { name: string }[]).some(
+      (c) => c.name === 'leaf',
+    )
+      ? 'e.leaf'
+      : 'NULL';
+    return leafColumn;
+  };
   // `+org_id` keeps the planner off the (org_id, …) indexes: walking the id index in order from the
   // cursor reads each row once per seal run, where an org index plus a sort rereads the org per batch.
-  const UNSEALED = `SELECT ${ROW} FROM activity_entries e
+  const unsealedSql = (columns: string) => `SELECT ${columns} FROM activity_entries e
      WHERE +e.org_id = ? AND +e.status <> 'IN_PROGRESS' AND e.id > ?
        AND NOT EXISTS (SELECT 1 FROM activity_seals s WHERE s.org_id = e.org_id AND s.id = e.id)
      ORDER BY e.id LIMIT ?`;
-  const unsealed = { all: (...args: unknown[]) => stmt(UNSEALED).all(...args) };
+  const unsealed = {
+    all: (...args: unknown[]) => stmt(unsealedSql(`${ROW}, ${leafSql()} AS leaf`)).all(...args),
+  };
+  // Sealing reads the kept leaf, and the stored JSON only of rows that have none.
+  const unsealedLeaves = {
+    all: (...args: unknown[]) =>
+      stmt(unsealedSql(`e.id, e.org_id, ${leafSql()} AS leaf`)).all(...args) as {
+        id: string;
+        org_id: string;
+        leaf: unknown;
+      }[],
+  };
+  const dataOf = (ids: string[]): Map<string, string> =>
+    new Map(
+      (
+        stmt('SELECT id, data FROM activity_entries WHERE id IN (SELECT value FROM json_each(?))').all(
+          JSON.stringify(ids),
+        ) as { id: string; data: string }[]
+      ).map((r) => [r.id, r.data]),
+    );
   const lastDigest = {
     get: (orgId: string) =>
       stmt(
@@ -105,8 +157,13 @@ export function sqliteIntegrity(db: Database): IntegrityStore {
     (orgId: string, limit: number, afterId: string, build: Parameters<IntegrityStore['sealBatch']>[2]) => {
       const last = lastDigest.get(orgId) as { sequence: number; digest: string } | undefined;
       const previous = last ? digestsFrom([last])[0] : undefined;
-      const rows = (unsealed.all(orgId, afterId, limit) as Row[]).map((r) =>
-        sealingRow(r.id, r.org_id, r.data),
+      const read = unsealedLeaves.all(orgId, afterId, limit);
+      const missing = read.filter((r) => !isLeaf(r.leaf)).map((r) => r.id);
+      const texts = missing.length > 0 ? dataOf(missing) : undefined;
+      const rows: StoredRow[] = read.map((r) =>
+        isLeaf(r.leaf)
+          ? { rowId: r.id, rowOrgId: r.org_id, entry: undefined, leaf: r.leaf }
+          : sealingRow(r.id, r.org_id, texts?.get(r.id)),
       );
       const made = build(previous, rows);
       if (!made) return undefined;
@@ -159,9 +216,9 @@ export function sqliteIntegrity(db: Database): IntegrityStore {
     rowsByIds: (ids) =>
       wrap('rows', () =>
         (
-          stmt(`SELECT ${ROW} FROM activity_entries WHERE id IN (SELECT value FROM json_each(?))`).all(
-            JSON.stringify(ids),
-          ) as Row[]
+          stmt(
+            `SELECT ${ROW}, ${leafSql()} AS leaf FROM activity_entries e WHERE id IN (SELECT value FROM json_each(?))`,
+          ).all(JSON.stringify(ids)) as Row[]
         ).map(toStored),
       ),
     unsealedRows: (orgId, options) =>

@@ -71,6 +71,14 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX activity_seals_sequence ON activity_seals (org_id, sequence, id);
     `,
   },
+  {
+    version: 3,
+    name: 'integrity leaf per entry',
+    // The leaf hash of a final entry, written with it when the store has `leafHashes` on, so sealing
+    // reads 32 bytes per entry instead of parsing and canonicalising its JSON. Adding a column rewrites
+    // no row; NULL (older rows, the option off) makes the sealer hash the stored JSON as before.
+    up: `ALTER TABLE activity_entries ADD COLUMN leaf BLOB;`,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`; safe to run on every open. */
