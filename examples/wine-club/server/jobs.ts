@@ -44,21 +44,24 @@ const SQUARE_FAILURES: [string, string][] = [
   ['request to https://connect.squareup.com/v2/catalog/list failed, reason: ETIMEDOUT', 'ETIMEDOUT'],
 ];
 
+/** Waits `ms`; rejects early when `signal` aborts. The listener goes when the wait ends either way. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    // One signal (the server's or the simulator's) lives as long as the process: a listener left on it
+    // after each step piled up (MaxListenersExceededWarning after 11 steps) and kept every closure alive.
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
