@@ -47,4 +47,4 @@ export {
 } from './integrity/sealer.js';
 export * from './integrity/types.js';
 export { DEFAULT_LATE_WINDOW_MS, type VerifyOptions, verifyIntegrity } from './integrity/verify.js';
-export type { HandlerIntegrityOptions } from './server/integrity.js';
+export type { HandlerIntegrityOptions, IntegrityVerifyLimits } from './server/integrity.js';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkProof, type InclusionProof, type PublicKeyInfo } from '../src/integrity/check.js';
+import type { IntegrityVerifyLimits } from '../src/integrity.js';
 import { createActivityHandler } from '../src/server/handler.js';
 import { createSqliteStore, type SqliteStore } from '../src/sqlite.js';
 import type { Viewer } from '../src/types.js';
@@ -20,15 +21,15 @@ const viewers: Record<string, Viewer> = {
   b: { orgId: 'org_b', userId: 'u2', permissions: ['read'] },
 };
 
-async function setup(integrity = true) {
+async function setup(integrity = true, extra: { verify?: IntegrityVerifyLimits; now?: () => Date } = {}) {
   const store = createSqliteStore({ path: join(dir, `h${stores.length.toString()}.db`) });
   stores.push(store);
   const s = await sealScenario(store, 42);
   const handler = createActivityHandler({
     store,
     authorize: (req) => viewers[req.headers.get('authorization') ?? ''] ?? null,
-    integrity: integrity ? { keys: s.keys, intervalMs: 600_000 } : undefined,
-    now: () => VERIFY_AT,
+    integrity: integrity ? { keys: s.keys, intervalMs: 600_000, verify: extra.verify } : undefined,
+    now: extra.now ?? (() => VERIFY_AT),
   });
   const get = async (path: string, who = 'a') => {
     const res = await handler(
@@ -92,6 +93,46 @@ describe('integrity over HTTP', () => {
       firstBreak: { kind: 'modified', entryId: seal?.id, digestSequence: 1 },
     });
     expect((await get('/integrity/verify?from=2026-99-01T00:00:00Z')).status).toBe(400);
+  });
+
+  it('refuses a verify over more entries than allowed with a 400 naming range, before reading them all', async () => {
+    const { get } = await setup(true, { verify: { maxEntries: 10 } });
+    const res = await get('/integrity/verify?range=all');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_FILTER', field: 'range' });
+    expect(String((res.body.error as { message: string }).message)).toContain('more than 10 entries');
+    // Within the bound it verifies as before.
+    const { get: roomy } = await setup(true, { verify: { maxEntries: 1000 } });
+    expect((await roomy('/integrity/verify?range=all')).body).toMatchObject({ ok: true });
+  });
+
+  it('refuses a from…to span longer than allowed with a 400 naming from', async () => {
+    const { get } = await setup(true, { verify: { maxRangeDays: 7 } });
+    const res = await get('/integrity/verify?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_FILTER', field: 'from' });
+    expect(String((res.body.error as { message: string }).message)).toMatch(/spans 59 days.*at most 7 days/);
+    const ok = await get('/integrity/verify?from=2026-03-10T00:00:00Z&to=2026-03-16T00:00:00Z');
+    expect(ok.status).toBe(200);
+  });
+
+  it('answers 503 TIMEOUT naming range when verify runs past its deadline', async () => {
+    // A clock that moves a minute per reading: the deadline passes before the first digest is checked.
+    let t = VERIFY_AT.getTime();
+    const { get } = await setup(true, {
+      verify: { timeoutMs: 30_000 },
+      now: () => new Date((t += 60_000)),
+    });
+    const res = await get('/integrity/verify?range=all');
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'TIMEOUT', field: 'range' });
+  });
+
+  it('refuses bad verify limits at construction, naming the option', async () => {
+    await expect(setup(true, { verify: { maxEntries: 0 } })).rejects.toMatchObject({
+      code: 'CONFIG',
+      field: 'integrity.verify.maxEntries',
+    });
   });
 
   it('answers 404 on every integrity route when integrity is not configured', async () => {

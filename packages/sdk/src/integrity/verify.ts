@@ -37,16 +37,54 @@ export interface VerifyOptions {
   intervalMs?: number | undefined;
   /** Clock, for tests. @default () => new Date() */
   now?: (() => Date) | undefined;
+  /**
+   * Most entries (sealed and unsealed) one call may check; past it, the call fails with
+   * `INVALID_FILTER` on field `range` before reading more. @default no limit
+   */
+  maxEntries?: number | undefined;
+  /**
+   * Time (ms since the epoch, on `now`'s clock) by which the call must be done; past it, the call
+   * fails with `TIMEOUT` on field `range`, checked between digests. @default no deadline
+   */
+  deadline?: number | undefined;
+}
+
+/** Fails the call when it has more to check than allowed, or ran past its deadline. */
+class Budget {
+  constructor(
+    private readonly max: number,
+    private readonly deadline: number,
+    private readonly clock: () => Date,
+  ) {}
+
+  /** Called before checking `count` more entries, `checked` done so far. */
+  spend(checked: number, count: number): void {
+    if (checked + count > this.max) {
+      throw new ActivityError(
+        'INVALID_FILTER',
+        `range: more than ${this.max} entries to check in one verify; narrow from/to`,
+        { field: 'range', status: 400 },
+      );
+    }
+    if (this.clock().getTime() >= this.deadline) {
+      throw new ActivityError(
+        'TIMEOUT',
+        `range: verify did not finish by its deadline after ${checked} entries; narrow from/to`,
+        { field: 'range', status: 503 },
+      );
+    }
+  }
 }
 
 const UNSEALED_PAGE = 1000;
 
-async function unsealedRows(store: IntegrityStore, orgId: string): Promise<StoredRow[]> {
+async function unsealedRows(store: IntegrityStore, orgId: string, budget: Budget): Promise<StoredRow[]> {
   const out: StoredRow[] = [];
   let afterId: string | undefined;
   for (;;) {
     const page = await store.unsealedRows(orgId, { limit: UNSEALED_PAGE, afterId });
     out.push(...page);
+    budget.spend(out.length, 0);
     if (page.length < UNSEALED_PAGE) return out;
     afterId = page[page.length - 1]?.rowId;
   }
@@ -133,8 +171,14 @@ export async function verifyIntegrity(options: VerifyOptions): Promise<VerifyRes
   const done = (firstBreak?: IntegrityBreak): VerifyResult =>
     firstBreak ? { ok: false, checked, firstBreak } : { ok: true, checked };
 
+  const clock = options.now ?? (() => new Date());
+  const budget = new Budget(
+    options.maxEntries ?? Number.POSITIVE_INFINITY,
+    options.deadline ?? Number.POSITIVE_INFINITY,
+    clock,
+  );
   const all = await store.listDigests(orgId);
-  const unsealed = await unsealedRows(store, orgId);
+  const unsealed = await unsealedRows(store, orgId, budget);
   checked.unsealed = unsealed.length;
   const movedRows = new Map<string, StoredRow>();
   for (const r of unsealed) if (r.entry && r.entry.id !== r.rowId) movedRows.set(r.entry.id, r);
@@ -159,6 +203,7 @@ export async function verifyIntegrity(options: VerifyOptions): Promise<VerifyRes
       if (broken && (selected || broken.kind === 'bad-signature')) return done(broken);
     }
     if (selected) {
+      budget.spend(checked.entries + checked.unsealed, d.entryCount);
       checked.digests++;
       const seals = await store.sealsOf(orgId, d.sequence);
       const rows = new Map((await store.rowsByIds(seals.map((s) => s.id))).map((r) => [r.rowId, r]));
