@@ -121,7 +121,10 @@ describe('integrity over HTTP', () => {
     let t = VERIFY_AT.getTime();
     const { get } = await setup(true, {
       verify: { timeoutMs: 30_000 },
-      now: () => new Date((t += 60_000)),
+      now: () => {
+        t += 60_000;
+        return new Date(t);
+      },
     });
     const res = await get('/integrity/verify?range=all');
     expect(res.status).toBe(503);
