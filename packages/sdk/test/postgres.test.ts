@@ -108,6 +108,50 @@ describe('createPostgresStore', () => {
     expect(await store.append([a])).toEqual({ inserted: 0, duplicates: 1 });
   });
 
+  it('appends a large batch by COPY with the same idempotency rules and exact text', async () => {
+    // Past COPY_MIN_ROWS, so the batch goes through the staging table; every CSV special on the way.
+    const hostile = ['"quoted" ,comma', 'line\nbreak\r\nCRLF', '\\.', '\\N', '', 'tab\tend\\', '=1+1'];
+    const batch = Array.from({ length: 150 }, (_, i) =>
+      entry({
+        idempotencyKey: i % 10 === 0 ? `copy_key_${i}` : undefined,
+        summary: hostile[i % hostile.length],
+        actor: { kind: 'user', id: `usr_${i % 7}`, name: hostile[(i + 3) % hostile.length] as string },
+        metadata: { text: hostile[i % hostile.length], nul: 'a\u0000b', lone: 'x\ud800y' },
+      }),
+    );
+    const stored = entry({ idempotencyKey: 'copy_key_taken' });
+    await store.append([stored]);
+    const sameKey = entry({ idempotencyKey: 'copy_key_taken' });
+    const inBatchKey = entry({ idempotencyKey: 'copy_key_0' });
+    const result = await store.append([...batch, batch[1] as ActivityEntry, sameKey, inBatchKey, stored]);
+    expect(result).toEqual({ inserted: 150, duplicates: 4 });
+    for (const e of [batch[0], batch[1], batch[6], batch[149]] as ActivityEntry[])
+      expect(JSON.stringify(await store.get(e.orgId, e.id))).toBe(JSON.stringify(e));
+    expect(await store.get(sameKey.orgId, sameKey.id)).toBeUndefined();
+    // The whole batch again: every row a duplicate, by id.
+    expect(await store.append(batch)).toEqual({ inserted: 0, duplicates: 150 });
+  });
+
+  it('frees an id and a key whose entry is gone but whose entry_keys row is left (a dropped month)', async () => {
+    const schema = schemaName();
+    const own = createPostgresStore({ connectionString: url, schema });
+    const gone = entry({ idempotencyKey: 'evt_gone' });
+    const kept = entry({ idempotencyKey: 'evt_kept' });
+    await own.append([gone, kept]);
+    // What a partition drop leaves until the background release: the entry gone, its key row still there.
+    await admin.query(`DELETE FROM "${schema}".entries WHERE id = $1`, [gone.id]);
+    const sameKey = entry({ idempotencyKey: 'evt_gone' });
+    const small = [gone, sameKey, kept];
+    expect(await own.append(small)).toEqual({ inserted: 1, duplicates: 2 });
+    expect(await own.get(gone.orgId, gone.id)).toEqual(gone);
+    // By COPY too: a batch past COPY_MIN_ROWS.
+    await admin.query(`DELETE FROM "${schema}".entries WHERE id = $1`, [gone.id]);
+    const many = Array.from({ length: 120 }, () => entry());
+    expect(await own.append([...many, gone, kept])).toEqual({ inserted: 121, duplicates: 1 });
+    expect(await own.get(gone.orgId, gone.id)).toEqual(gone);
+    await own.close();
+  });
+
   it('appends inside the host transaction: rolled back with it, committed with it', async () => {
     const client = await store.pool.connect();
     try {

@@ -124,4 +124,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'monthly partitions; ids and idempotency keys in entry_keys',
     up: partitionEntries,
   },
+  {
+    version: 5,
+    name: 'indexes that do not earn their place on ingest',
+    // docs/scaling.md has the measurements. No store query reads entries by parent_id. entry_keys by
+    // time served the partition drop's key release, which now joins the detached month on the key.
+    async up({ client, schema }) {
+      await client.query(`DROP INDEX IF EXISTS ${schema}.entries_parent`);
+      await client.query(`DROP INDEX IF EXISTS ${schema}.entry_keys_time`);
+    },
+  },
 ];

@@ -1,4 +1,11 @@
-/** Retention by whole months: detach and drop monthly partitions holding only entries that may go. */
+/**
+ * Retention by whole months: detach and drop monthly partitions holding only entries that may go.
+ * The month leaves `entries` at once (one catalog change, whatever its size); its ids and idempotency
+ * keys are released from `entry_keys` afterwards, in the background, by joining the detached table on
+ * the key's primary key. Until then an append that meets one of those keys finds its entry gone and
+ * frees it (ingest.ts), so the ids and keys are free again the moment the month is dropped.
+ */
+import { randomBytes } from 'node:crypto';
 import { ActivityError } from '../errors.js';
 import { listPartitions, lockPartitions } from './partitions.js';
 import type { GuardedPool } from './pool.js';
@@ -13,10 +20,19 @@ export interface PartitionDrop {
   entries: number;
 }
 
+/** Detached months wait under this prefix until their keys are released; then they are dropped. */
+const RELEASED_PREFIX = 'released_';
+
+function failed(what: string, err: unknown): ActivityError {
+  const detail = err instanceof Error ? `: ${err.message}` : '';
+  return new ActivityError('STORE_FAILED', `postgres store: ${what} failed${detail}`, { cause: err });
+}
+
 /**
- * Drops every monthly partition ending at or before `beforeMs` whose entries all belong to `orgs` (the
- * orgs retention archived and verified), with the partition's keys in `entry_keys`, in one transaction
- * under the partition lock. A partition with an entry of any other org (on hold, failed, not listed) stays.
+ * Detaches every monthly partition ending at or before `beforeMs` whose entries all belong to `orgs`
+ * (the orgs retention archived and verified), in one transaction under the partition lock, and renames
+ * it for {@link releaseMonths}. A partition with an entry of any other org (on hold, failed, not listed)
+ * stays.
  */
 export async function dropMonths(
   guard: GuardedPool,
@@ -26,6 +42,7 @@ export async function dropMonths(
   orgs: string[],
 ): Promise<PartitionDrop> {
   const result: PartitionDrop = { partitions: [], byOrg: {}, entries: 0 };
+  const allowed = new Set(orgs);
   try {
     await guard.withClient(async (client) => {
       await client.query('BEGIN');
@@ -35,29 +52,67 @@ export async function dropMonths(
         const table = `${schema}."${part.name}"`;
         // SHARE blocks writes into the month until COMMIT, so what is counted here is what is dropped.
         await client.query(`LOCK TABLE ${table} IN SHARE MODE`);
+        // An index-only scan of (org_id, occurred_at, id) on a month long vacuumed: no row is read.
         const { rows } = await client.query<{ org_id: string; n: number }>(
           `SELECT org_id, count(*)::int AS n FROM ${table} GROUP BY org_id`,
         );
-        if (rows.some((r) => !orgs.includes(r.org_id))) continue;
+        if (rows.some((r) => !allowed.has(r.org_id))) continue;
         for (const r of rows) {
           result.byOrg[r.org_id] = (result.byOrg[r.org_id] ?? 0) + r.n;
           result.entries += r.n;
         }
-        await client.query(`DELETE FROM ${schema}.entry_keys WHERE occurred_at >= $1 AND occurred_at < $2`, [
-          part.from,
-          part.to,
-        ]);
         await client.query(`ALTER TABLE ${schema}.entries DETACH PARTITION ${table}`);
-        await client.query(`DROP TABLE ${table}`);
+        // A unique name: the same month may be dropped again (backdated entries) before its keys are released.
+        const released = `${RELEASED_PREFIX}${part.name.replace(/^entries_/, '')}_${randomBytes(4).toString('hex')}`;
+        await client.query(`ALTER TABLE ${table} RENAME TO "${released}"`);
         result.partitions.push(part.name);
       }
       await client.query('COMMIT');
     });
   } catch (err) {
-    const detail = err instanceof Error ? `: ${err.message}` : '';
-    throw new ActivityError('STORE_FAILED', `postgres store: dropPartitionsBefore failed${detail}`, {
-      cause: err,
-    });
+    throw failed('dropPartitionsBefore', err);
   }
   return result;
+}
+
+/**
+ * Releases the `entry_keys` rows of every detached month (those whose entry is gone: a key freed and
+ * taken again by a new entry stays), then drops the month's table; one transaction per month, so an
+ * interrupted run leaves the rest for the next. Resolves with the number of months released.
+ */
+export async function releaseMonths(guard: GuardedPool, schema: string, schemaName: string): Promise<number> {
+  let released = 0;
+  try {
+    const { rows } = await guard.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE '${RELEASED_PREFIX.replace('_', '\\_')}%'
+       ORDER BY 1`,
+      [schemaName],
+    );
+    for (const { name } of rows) {
+      await guard.withClient(async (client) => {
+        await client.query('BEGIN');
+        // One releaser at a time; another may have released this month while we waited.
+        await lockPartitions(client, schemaName);
+        const table = `${schema}."${name}"`;
+        const { rows: found } = await client.query('SELECT to_regclass($1) AS t', [table]);
+        if (found[0]?.t === null) {
+          await client.query('ROLLBACK');
+          return;
+        }
+        await client.query(
+          `DELETE FROM ${schema}.entry_keys k USING ${table} r
+           WHERE k.id = r.id AND k.org_id = r.org_id AND k.occurred_at = r.occurred_at
+             AND NOT EXISTS (SELECT 1 FROM ${schema}.entries e
+                             WHERE e.org_id = k.org_id AND e.occurred_at = k.occurred_at AND e.id = k.id)`,
+        );
+        await client.query(`DROP TABLE ${table}`);
+        await client.query('COMMIT');
+      });
+      released++;
+    }
+  } catch (err) {
+    throw failed('releasing the keys of dropped months', err);
+  }
+  return released;
 }

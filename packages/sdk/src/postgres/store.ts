@@ -14,12 +14,13 @@ import type {
   StorePage,
   StoreQuery,
 } from '../types.js';
+import { COPY_MIN_ROWS, copyAppend, rowOf, unnestAppend } from './ingest.js';
 import { postgresIntegrity } from './integrity.js';
 import { LOCK_NAMESPACE, MIGRATIONS } from './migrations.js';
-import { dropMonths, type PartitionDrop } from './partitionDrop.js';
+import { dropMonths, type PartitionDrop, releaseMonths } from './partitionDrop.js';
 import { createMonths, lockPartitions, monthsAround, monthsBetween } from './partitions.js';
 import { DEFAULT_DEADLINES, guardPool, type PostgresStoreStats } from './pool.js';
-import { applyJobUpdate, likePattern, safeJson, safeOptional, safeText, searchText } from './rows.js';
+import { applyJobUpdate, likePattern, safeJson, safeText, searchText } from './rows.js';
 
 /** Options of {@link createPostgresStore}. Give either a `pool` (yours; never ended by the store) or a `connectionString`. */
 export interface PostgresStoreOptions {
@@ -84,13 +85,16 @@ export interface PostgresStore extends ActivityStore, IntegrityStore {
   /**
    * Creates the monthly partitions around now (one behind, three ahead), as the store does hourly; or, given
    * a range, every month of it (before a backfill, so old entries land in their months, not in DEFAULT).
+   * Also releases the keys of months {@link PostgresStore.dropPartitionsBefore} detached, and drops them.
    * @example await store.maintainPartitions({ from: '2024-01-01', to: '2026-01-01' })
    */
   maintainPartitions(range?: { from: string; to: string }): Promise<void>;
   /**
-   * Detaches and drops every monthly partition that ends at or before `before` and holds entries of
-   * `orgs` only (a partition with an entry of any other org stays). Used by retention once those orgs
-   * are archived: a whole month goes at once instead of a `DELETE` per org.
+   * Detaches every monthly partition that ends at or before `before` and holds entries of `orgs` only
+   * (a partition with an entry of any other org stays). Used by retention once those orgs are archived:
+   * a whole month goes at once instead of a `DELETE` per org. Its ids and idempotency keys are free at
+   * once; their `entry_keys` rows and the detached table are removed in the background (`close()` waits
+   * for it; `maintainPartitions()` finishes what a stopped process left).
    */
   dropPartitionsBefore(before: string, options: { orgs: string[] }): Promise<PartitionDrop>;
 }
@@ -145,76 +149,8 @@ function whereClause(query: StoreQuery, params: unknown[], withCursor: boolean):
   return conds.join(' AND ');
 }
 
-/** Column values of one entry, in the order of {@link INSERT_COLUMNS}. */
-export function rowOf(entry: ActivityEntry): (string | null)[] {
-  return [
-    entry.id,
-    entry.orgId,
-    // Truncated to milliseconds, the precision of JavaScript dates, so cursors compare exactly.
-    new Date(toMs(entry.occurredAt, 'occurredAt')).toISOString(),
-    entry.type,
-    entry.status,
-    safeText(entry.actor.id),
-    safeOptional(entry.actor.name),
-    safeText(entry.action),
-    safeOptional(entry.entity?.type),
-    safeOptional(entry.entity?.id),
-    safeOptional(entry.correlationId),
-    safeOptional(entry.parentId),
-    safeOptional(entry.retryOf),
-    entry.idempotencyKey === undefined ? null : safeText(entry.idempotencyKey),
-    searchText(entry),
-    entry.metadata === undefined ? null : JSON.stringify(safeJson(entry.metadata)),
-    // The exact entry: JSON escapes NUL and lone surrogates, so TEXT keeps them and reads back unchanged.
-    JSON.stringify(entry),
-  ];
-}
-
-/** Columns an append writes, with their PostgreSQL types (also used by the benchmarks' raw COPY). */
-export const INSERT_COLUMNS: [string, string][] = [
-  ['id', 'text'],
-  ['org_id', 'text'],
-  ['occurred_at', 'timestamptz'],
-  ['type', 'text'],
-  ['status', 'text'],
-  ['actor_id', 'text'],
-  ['actor_name', 'text'],
-  ['action', 'text'],
-  ['entity_type', 'text'],
-  ['entity_id', 'text'],
-  ['correlation_id', 'text'],
-  ['parent_id', 'text'],
-  ['retry_of', 'text'],
-  ['idempotency_key', 'text'],
-  ['search', 'text'],
-  ['metadata', 'jsonb'],
-  ['doc', 'text'],
-];
-
-/**
- * One statement per batch: the keys go into `entry_keys` first (its primary key and UNIQUE (org_id,
- * idempotency_key) are the idempotency rules, which a partitioned table cannot hold), and only the rows
- * whose keys went in are inserted. Within a batch the first of two rows with the same id or key wins, as
- * with a constraint on the table itself; each inserted key row is matched back to the first input row
- * with exactly its values.
- */
-function appendSql(schema: string): string {
-  const names = INSERT_COLUMNS.map(([c]) => c);
-  const arrays = INSERT_COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ');
-  return `WITH input AS (
-      SELECT * FROM unnest(${arrays}) WITH ORDINALITY AS t(${names.join(', ')}, ord)),
-    keys AS (
-      INSERT INTO ${schema}.entry_keys (id, org_id, idempotency_key, occurred_at)
-      SELECT id, org_id, idempotency_key, occurred_at FROM input ORDER BY ord
-      ON CONFLICT DO NOTHING RETURNING id, org_id, idempotency_key, occurred_at),
-    chosen AS (
-      SELECT DISTINCT ON (i.id) i.* FROM input i JOIN keys k
-        ON k.id = i.id AND k.org_id = i.org_id AND k.occurred_at = i.occurred_at
-       AND k.idempotency_key IS NOT DISTINCT FROM i.idempotency_key
-      ORDER BY i.id, i.ord)
-    INSERT INTO ${schema}.entries (${names.join(', ')})
-    SELECT ${names.join(', ')} FROM chosen RETURNING id`;
-}
+// Re-exported: the benchmarks and tests write rows exactly as the store does.
+export { INSERT_COLUMNS, rowOf } from './ingest.js';
 
 /**
  * A PostgreSQL {@link ActivityStore} on `pg` (an optional peer dependency): versioned migrations under
@@ -313,6 +249,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     if (Date.now() - maintainedAt > HOUR_MS) {
       maintainedAt = Date.now();
       maintaining = maintainPartitions().catch(() => {});
+      // Keys of months a crashed process detached: released in the background, never delaying a write.
+      release().catch(() => {});
     }
     await maintaining;
   }
@@ -329,6 +267,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     });
   }
 
+  let releasing: Promise<unknown> = Promise.resolve();
+  /** Releases the keys of detached months after any release under way; `close()` waits for it. */
+  function release(): Promise<number> {
+    const next = releasing.then(() => releaseMonths(guard, schema, schemaName));
+    releasing = next.catch(() => {});
+    return next;
+  }
+
   async function run<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[]) {
     await ready();
     try {
@@ -338,16 +284,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     }
   }
 
-  async function insert(db: PostgresQueryable, entries: ActivityEntry[]): Promise<AppendResult> {
+  /** Appends on `db` (the host's transaction), or by COPY on a pooled client when `db` is undefined. */
+  async function insert(db: PostgresQueryable | undefined, entries: ActivityEntry[]): Promise<AppendResult> {
     if (entries.length === 0) return { inserted: 0, duplicates: 0 };
     const rows = entries.map(rowOf);
-    // One array parameter per column: a single statement of constant text for any batch size
-    // (no 65535-parameter limit), atomic without an explicit transaction.
-    const params = INSERT_COLUMNS.map((_, i) => rows.map((r) => r[i] ?? null));
-    const sql = appendSql(schema);
     try {
-      const result = await db.query(sql, params);
-      const inserted = result.rowCount ?? 0;
+      const inserted =
+        db !== undefined
+          ? await unnestAppend(db, schema, rows)
+          : rows.length >= COPY_MIN_ROWS
+            ? await guard.withClient((client) => copyAppend(client, schema, rows))
+            : await unnestAppend(pool, schema, rows);
       return { inserted, duplicates: entries.length - inserted };
     } catch (err) {
       throw storeFailed('append', err);
@@ -362,7 +309,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async append(entries) {
       await ready();
-      return insert(pool, entries);
+      return insert(undefined, entries);
     },
 
     async appendInTransaction(client, entries) {
@@ -541,10 +488,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     async maintainPartitions(range) {
       await ready();
       await maintainPartitions(range);
+      await release();
     },
 
-    dropPartitionsBefore: (before, dropOptions) =>
-      ready().then(() => dropMonths(guard, schema, schemaName, toMs(before, 'before'), dropOptions.orgs)),
+    async dropPartitionsBefore(before, dropOptions) {
+      await ready();
+      const dropped = await dropMonths(guard, schema, schemaName, toMs(before, 'before'), dropOptions.orgs);
+      // The ids and keys are already free (appends release them on contact); the rows go in the background.
+      if (dropped.partitions.length > 0) release().catch(() => {});
+      return dropped;
+    },
 
     async flush() {},
 
@@ -553,6 +506,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       closed = true;
       // Let an in-flight migration settle before the pool goes away.
       await migrated?.catch(() => {});
+      await releasing;
       if (guard.owned) await pool.end();
     },
   };

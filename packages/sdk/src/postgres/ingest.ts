@@ -1,0 +1,169 @@
+/**
+ * Idempotent batch inserts into the partitioned `entries`. Large batches go by COPY into a session-local
+ * staging table, then one `INSERT … SELECT … ON CONFLICT DO NOTHING` (docs/scaling.md has the
+ * measurements); small ones and the host's own transactions by one statement over `unnest` arrays.
+ * Either way the idempotency rules are the same statement's: keys into `entry_keys` first, and only the
+ * rows whose keys went in are inserted.
+ */
+import type pg from 'pg';
+import pgCopy from 'pg-copy-streams';
+import { toMs } from '../core/storeQuery.js';
+import type { ActivityEntry } from '../types.js';
+import { safeJson, safeOptional, safeText, searchText } from './rows.js';
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/** Column values of one entry, in the order of {@link INSERT_COLUMNS}. */
+export function rowOf(entry: ActivityEntry): (string | null)[] {
+  return [
+    entry.id,
+    entry.orgId,
+    // Truncated to milliseconds, the precision of JavaScript dates, so cursors compare exactly.
+    new Date(toMs(entry.occurredAt, 'occurredAt')).toISOString(),
+    entry.type,
+    entry.status,
+    safeText(entry.actor.id),
+    safeOptional(entry.actor.name),
+    safeText(entry.action),
+    safeOptional(entry.entity?.type),
+    safeOptional(entry.entity?.id),
+    safeOptional(entry.correlationId),
+    safeOptional(entry.parentId),
+    safeOptional(entry.retryOf),
+    entry.idempotencyKey === undefined ? null : safeText(entry.idempotencyKey),
+    searchText(entry),
+    entry.metadata === undefined ? null : JSON.stringify(safeJson(entry.metadata)),
+    // The exact entry: JSON escapes NUL and lone surrogates, so TEXT keeps them and reads back unchanged.
+    JSON.stringify(entry),
+  ];
+}
+
+/** Columns an append writes, with their PostgreSQL types (also used by the benchmarks' raw COPY). */
+export const INSERT_COLUMNS: [string, string][] = [
+  ['id', 'text'],
+  ['org_id', 'text'],
+  ['occurred_at', 'timestamptz'],
+  ['type', 'text'],
+  ['status', 'text'],
+  ['actor_id', 'text'],
+  ['actor_name', 'text'],
+  ['action', 'text'],
+  ['entity_type', 'text'],
+  ['entity_id', 'text'],
+  ['correlation_id', 'text'],
+  ['parent_id', 'text'],
+  ['retry_of', 'text'],
+  ['idempotency_key', 'text'],
+  ['search', 'text'],
+  ['metadata', 'jsonb'],
+  ['doc', 'text'],
+];
+
+const NAMES = INSERT_COLUMNS.map(([c]) => c).join(', ');
+
+/** Batches from this size on go by COPY; below it one `unnest` statement (one round trip) is cheaper. */
+export const COPY_MIN_ROWS = 100;
+
+/**
+ * Inserts the rows of `input` (a CTE with {@link INSERT_COLUMNS} and `ord`, the batch order): the keys
+ * go into `entry_keys` first (its primary key and UNIQUE (org_id, idempotency_key) are the idempotency
+ * rules, which a partitioned table cannot hold), and only the rows whose keys went in are inserted.
+ * Within a batch the first of two rows with the same id or key wins, as with a constraint on the table
+ * itself; each inserted key row is matched back to the first input row with exactly its values.
+ */
+function insertSql(schema: string, input: string): string {
+  return `WITH input AS (${input}),
+    keys AS (
+      INSERT INTO ${schema}.entry_keys (id, org_id, idempotency_key, occurred_at)
+      SELECT id, org_id, idempotency_key, occurred_at FROM input ORDER BY ord
+      ON CONFLICT DO NOTHING RETURNING id, org_id, idempotency_key, occurred_at),
+    chosen AS (
+      SELECT DISTINCT ON (i.id) i.* FROM input i JOIN keys k
+        ON k.id = i.id AND k.org_id = i.org_id AND k.occurred_at = i.occurred_at
+       AND k.idempotency_key IS NOT DISTINCT FROM i.idempotency_key
+      ORDER BY i.id, i.ord)
+    INSERT INTO ${schema}.entries (${NAMES})
+    SELECT ${NAMES} FROM chosen`;
+}
+
+const UNNEST_INPUT = `SELECT * FROM unnest(${INSERT_COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
+  WITH ORDINALITY AS t(${NAMES}, ord)`;
+
+/** One array parameter per column: constant text for any batch size (no 65535-parameter limit). */
+const arraysOf = (rows: (string | null)[][]) => INSERT_COLUMNS.map((_, i) => rows.map((r) => r[i] ?? null));
+
+/**
+ * Frees the ids and keys of `rows` held by `entry_keys` rows whose entry is gone: a month retention
+ * detached (its keys are released in bulk later, see partitionDrop.ts). Resolves with how many were freed.
+ */
+async function releaseStaleKeys(db: Queryable, schema: string, rows: (string | null)[][]): Promise<number> {
+  const result = await db.query(
+    `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, org_id, idempotency_key))
+     DELETE FROM ${schema}.entry_keys k USING input i
+     WHERE (k.id = i.id OR (k.org_id = i.org_id AND k.idempotency_key = i.idempotency_key))
+       AND NOT EXISTS (SELECT 1 FROM ${schema}.entries e
+                       WHERE e.org_id = k.org_id AND e.occurred_at = k.occurred_at AND e.id = k.id)`,
+    [rows.map((r) => r[0] ?? null), rows.map((r) => r[1] ?? null), rows.map((r) => r[13] ?? null)],
+  );
+  return result.rowCount ?? 0;
+}
+
+/**
+ * Appends rows by one `unnest` statement, atomic without an explicit transaction; runs on the pool or
+ * inside the host's transaction. Resolves with the number inserted.
+ */
+export async function unnestAppend(
+  db: Queryable,
+  schema: string,
+  rows: (string | null)[][],
+): Promise<number> {
+  const sql = insertSql(schema, UNNEST_INPUT);
+  const inserted = (await db.query(sql, arraysOf(rows))).rowCount ?? 0;
+  return inserted === rows.length ? inserted : inserted + (await retryStale(db, schema, rows));
+}
+
+/**
+ * Rows refused as duplicates may collide only with keys of a month retention dropped: frees those and
+ * inserts again (rows already in are duplicates now). Resolves with the number inserted by the retry.
+ */
+async function retryStale(db: Queryable, schema: string, rows: (string | null)[][]): Promise<number> {
+  if ((await releaseStaleKeys(db, schema, rows)) === 0) return 0;
+  return (await db.query(insertSql(schema, UNNEST_INPUT), arraysOf(rows))).rowCount ?? 0;
+}
+
+/** One row as COPY's CSV: NULL is an unquoted empty field, every value is quoted (CSV needs no other escape). */
+function csvLine(row: (string | null)[], ord: number): string {
+  let line = '';
+  for (const v of row) line += v === null ? ',' : `"${v.replaceAll('"', '""')}",`;
+  return `${line}${ord}\n`;
+}
+
+/** Session-local, emptied at each commit; typed like `entries`, so the INSERT … SELECT casts nothing. */
+const STAGING = 'pg_temp.activity_staging';
+const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS activity_staging (${INSERT_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')}, ord int) ON COMMIT DELETE ROWS`;
+
+/**
+ * Appends rows by COPY into the staging table and one INSERT … SELECT, in one transaction on `client`
+ * (a pooled client the caller discards on failure, which rolls back). Resolves with the number inserted.
+ */
+export async function copyAppend(
+  client: pg.ClientBase,
+  schema: string,
+  rows: (string | null)[][],
+): Promise<number> {
+  // IF NOT EXISTS each time, not once per connection: a pooler in transaction mode may hand us another session.
+  await client.query(`BEGIN; ${STAGING_DDL}`);
+  const copy = client.query(pgCopy.from(`COPY ${STAGING} (${NAMES}, ord) FROM STDIN WITH (FORMAT csv)`));
+  let text = '';
+  for (let i = 0; i < rows.length; i++) text += csvLine(rows[i] as (string | null)[], i + 1);
+  await new Promise<void>((resolve, reject) => {
+    copy.on('error', reject);
+    copy.on('finish', resolve);
+    copy.end(text);
+  });
+  const results = (await client.query(
+    `${insertSql(schema, `SELECT * FROM ${STAGING}`)}; COMMIT`,
+  )) as unknown as pg.QueryResult[];
+  const inserted = results[0]?.rowCount ?? 0;
+  return inserted === rows.length ? inserted : inserted + (await retryStale(client, schema, rows));
+}
