@@ -13,7 +13,7 @@ import { createChdbConnection } from 'chdb/connection';
 import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clickhouseClusterDDL, createClickHouseStore } from '../src/clickhouse.js';
+import { type ClickHouseClusterDDL, clickhouseClusterDDL, createClickHouseStore } from '../src/clickhouse.js';
 import { runStoreContract } from '../src/testing/index.js';
 import type { ActivityEntry } from '../src/types.js';
 
@@ -39,13 +39,14 @@ async function rows<T>(query: string, params: Record<string, unknown> = {}): Pro
 }
 
 /** One node's stand-in for a cluster statement: no ON CLUSTER, no Keeper, no Distributed layer. */
-function singleNode(sql: string, distributed: string, local: string): string | undefined {
+function singleNode(sql: string, ddl: ClickHouseClusterDDL): string | undefined {
   if (/ENGINE = Distributed\(/.test(sql)) return undefined;
-  return sql
+  let out = sql
     .replace(/ ON CLUSTER `[A-Za-z0-9_]+`/g, '')
-    .replace(/ReplicatedReplacingMergeTree\('[^']*', '[^']*', version\)/, 'ReplacingMergeTree(version)')
-    .split(distributed)
-    .join(local);
+    .replace(/Replicated(\w*MergeTree)\('[^']*', '[^']*'(?:, )?([^)]*)\)/, '$1($2)');
+  // Every Distributed table name becomes its local table's (`db`.`x` → `db`.`x_local`).
+  for (const local of Object.values(ddl.locals)) out = out.split(local.replace(/_local`$/, '`')).join(local);
+  return out;
 }
 
 function entry(overrides: Partial<ActivityEntry> = {}): ActivityEntry {
@@ -66,18 +67,64 @@ function entry(overrides: Partial<ActivityEntry> = {}): ActivityEntry {
 
 describe('clickhouseClusterDDL', () => {
   const ddl = clickhouseClusterDDL({ cluster: 'logs', database: 'audit', shards: 3 });
+  /** The statement creating `name` (a table or view of the generated DDL). */
+  const creating = (name: string) => {
+    const found = ddl.statements.find((s) => s.includes(`EXISTS \`audit\`.\`${name}\` ON CLUSTER`));
+    if (!found) throw new Error(`no statement creates ${name}`);
+    return found;
+  };
+  const TABLES = [
+    'entries',
+    'entries_runs',
+    'entries_keys',
+    'entries_digests',
+    'entries_seals',
+    'entries_seal_leases',
+  ];
 
-  it('generates ON CLUSTER statements: a replicated table per node and a Distributed table sharded by cityHash64(org_id)', async () => {
-    expect(ddl.statements).toHaveLength(3);
+  it('generates ON CLUSTER statements: a replicated table per node and a Distributed table sharded by cityHash64(org_id), for every table of the store and of its integrity side', async () => {
     for (const s of ddl.statements) expect(s).toContain('ON CLUSTER `logs`');
-    expect(ddl.statements[1]).toContain(
+    expect(ddl.statements).toHaveLength(1 + TABLES.length * 2 + 1);
+    expect(creating('entries_local')).toContain(
       "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/audit/entries_local', '{replica}', version)",
     );
-    expect(ddl.statements[2]).toContain(
-      'ENGINE = Distributed(`logs`, `audit`, `entries_local`, cityHash64(org_id))',
+    expect(creating('entries_runs_local')).toContain(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/audit/entries_runs_local', '{replica}', version)",
+    );
+    expect(creating('entries_keys_local')).toContain(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/audit/entries_keys_local', '{replica}')",
+    );
+    expect(creating('entries_seals_local')).toContain(
+      "ReplicatedMergeTree('/clickhouse/tables/{shard}/audit/entries_seals_local', '{replica}')",
+    );
+    for (const table of TABLES) {
+      expect(creating(table)).toContain(
+        `ENGINE = Distributed(\`logs\`, \`audit\`, \`${table}_local\`, cityHash64(org_id))`,
+      );
+    }
+    // The lookup table's view runs on each node, from its local entries to its local lookup table.
+    expect(creating('entries_keys_mv')).toMatch(
+      /TO `audit`\.`entries_keys_local` AS SELECT[\s\S]*FROM `audit`\.`entries_local`$/,
     );
     expect(ddl.localTable).toBe('`audit`.`entries_local`');
     expect(ddl.distributedTable).toBe('`audit`.`entries`');
+    expect(ddl.locals.runs).toBe('`audit`.`entries_runs_local`');
+  });
+
+  it('gives every replicated table its own Keeper path (a custom path without {table} extends the entries table’s)', () => {
+    const custom = clickhouseClusterDDL({
+      cluster: 'logs',
+      database: 'audit',
+      shards: 1,
+      keeperPath: '/k/{shard}/e',
+    });
+    const paths = custom.statements.flatMap((s) =>
+      [...s.matchAll(/Replicated\w*MergeTree\('([^']*)'/g)].map((m) => m[1]),
+    );
+    expect(paths).toHaveLength(TABLES.length);
+    expect(new Set(paths).size).toBe(TABLES.length);
+    expect(paths).toContain('/k/{shard}/e');
+    expect(paths).toContain('/k/{shard}/e_runs');
   });
 
   it('every statement parses in the real engine (EXPLAIN AST)', async () => {
@@ -86,39 +133,50 @@ describe('clickhouseClusterDDL', () => {
         .text()
         .then((t) => t.replaceAll('"', ''));
     expect(await explain(ddl.statements[0] as string)).toMatch(/^CreateQuery audit/);
-    const local = await explain(ddl.statements[1] as string);
-    expect(local).toMatch(/^CreateQuery audit entries_local/);
-    expect(local).toContain('Function ReplicatedReplacingMergeTree');
-    const distributed = await explain(ddl.statements[2] as string);
-    expect(distributed).toMatch(/^CreateQuery audit entries/);
-    expect(distributed).toContain('Function Distributed');
-    expect(distributed).toContain('Function cityHash64');
+    for (const table of TABLES) {
+      const local = await explain(creating(`${table}_local`));
+      expect(local).toMatch(new RegExp(`^CreateQuery audit ${table}_local`));
+      expect(local).toMatch(/Function Replicated\w*MergeTree/);
+      const distributed = await explain(creating(table));
+      expect(distributed).toMatch(new RegExp(`^CreateQuery audit ${table} `));
+      expect(distributed).toContain('Function Distributed');
+      expect(distributed).toContain('Function cityHash64');
+    }
+    expect(await explain(creating('entries_keys_mv'))).toMatch(/^CreateQuery audit entries_keys_mv/);
     // The engine rejects what it cannot parse: a broken statement fails the same check.
-    await expect(explain(`${ddl.statements[2]} ,`)).rejects.toThrow(/Syntax error/);
+    await expect(explain(`${creating('entries')} ,`)).rejects.toThrow(/Syntax error/);
   });
 
-  it('the replicated table (single-node substitute) has exactly the columns of the store’s own table', async () => {
+  it('the replicated tables (single-node substitute) have exactly the columns and keys of the single-node store’s tables, integrity tables included', async () => {
     const database = databaseName();
     const own = databaseName();
     const generated = clickhouseClusterDDL({ cluster: 'logs', database, shards: 2 });
     for (const statement of generated.statements) {
-      const sql = singleNode(statement, generated.distributedTable, generated.localTable);
+      const sql = singleNode(statement, generated);
       if (sql) await client.command({ query: sql });
     }
     const store = createClickHouseStore({ client, database: own });
     await store.migrate();
+    // The integrity side creates its tables on first use.
+    await store.listDigests('org_a');
     const describe = (table: string) =>
       rows<{ name: string; type: string; default_expression: string }>(`DESCRIBE TABLE ${table}`).then((r) =>
         r
           .map(({ name, type, default_expression }) => ({ name, type, default_expression }))
           .sort((a, b) => a.name.localeCompare(b.name)),
       );
-    expect(await describe(generated.localTable)).toEqual(await describe(`\`${own}\`.\`entries\``));
-    const keys = await rows<{ sorting_key: string; partition_key: string }>(
-      'SELECT sorting_key, partition_key FROM system.tables WHERE database = {db:String} AND name = {t:String}',
-      { db: database, t: 'entries_local' },
-    );
-    expect(keys[0]).toEqual({
+    const keys = (db: string, table: string) =>
+      rows<{ sorting_key: string; partition_key: string; engine: string }>(
+        'SELECT sorting_key, partition_key, engine FROM system.tables WHERE database = {db:String} AND name = {t:String}',
+        { db, t: table },
+      ).then((r) => r.map((x) => ({ ...x, engine: x.engine.replace(/^Replicated/, '') })));
+    for (const table of TABLES) {
+      expect(await describe(`\`${database}\`.\`${table}_local\``), table).toEqual(
+        await describe(`\`${own}\`.\`${table}\``),
+      );
+      expect(await keys(database, `${table}_local`), table).toEqual(await keys(own, table));
+    }
+    expect((await keys(database, 'entries_local'))[0]).toMatchObject({
       sorting_key: 'org_id, occurred_at, id',
       partition_key: 'toYYYYMM(occurred_at)',
     });
@@ -228,8 +286,8 @@ describe('insert deduplication (insert_deduplication_token)', () => {
 });
 
 /** The store in cluster mode, on one node: the substitution above applied to everything it sends. */
-function singleNodeClient(distributed: string, local: string, sent: string[]): ClickHouseClient {
-  const map = (sql: string) => singleNode(sql, distributed, local);
+function singleNodeClient(ddl: ClickHouseClusterDDL, sent: string[]): ClickHouseClient {
+  const map = (sql: string) => singleNode(sql, ddl);
   return new Proxy(client, {
     get(target, prop, receiver) {
       if (prop === 'command') {
@@ -253,21 +311,28 @@ function singleNodeClient(distributed: string, local: string, sent: string[]): C
 }
 
 describe('createClickHouseStore({ cluster })', () => {
-  it('migrates with the cluster DDL and deletes on the local tables ON CLUSTER', async () => {
+  it('migrates with the cluster DDL, feeds the lookup table on the node, and deletes on the local tables ON CLUSTER', async () => {
     const database = databaseName();
     const ddl = clickhouseClusterDDL({ cluster: 'logs', database, shards: 1 });
     const sent: string[] = [];
     const store = createClickHouseStore({
-      client: singleNodeClient(ddl.distributedTable, ddl.localTable, sent),
+      client: singleNodeClient(ddl, sent),
       database,
       cluster: 'logs',
     });
     await store.append([entry({ occurredAt: '2020-01-01T00:00:00.000Z' }), entry()]);
-    expect(sent.slice(0, 3)).toEqual(ddl.statements);
+    expect(sent.slice(0, ddl.statements.length)).toEqual(ddl.statements);
+    const [looked] = await rows<{ n: string }>(`SELECT count() AS n FROM \`${database}\`.entries_keys_local`);
+    expect(Number(looked?.n)).toBe(2);
     expect(await store.deleteBefore('2021-01-01T00:00:00.000Z', 'org_a')).toBe(1);
-    expect(sent.at(-1)).toMatch(
-      new RegExp(`^DELETE FROM \`${database}\`\\.\`entries_local\` ON CLUSTER \`logs\` WHERE`),
-    );
+    const deletes = sent.filter((q) => q.startsWith('DELETE'));
+    for (const table of ['entries_local', 'entries_runs_local', 'entries_keys_local']) {
+      expect(deletes).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^DELETE FROM \`${database}\`\\.\`${table}\` ON CLUSTER \`logs\` WHERE`),
+        ),
+      );
+    }
     await store.close();
   });
 });
@@ -279,7 +344,7 @@ runStoreContract(
     const database = databaseName();
     const ddl = clickhouseClusterDDL({ cluster: 'logs', database, shards: 1 });
     const store = createClickHouseStore({
-      client: singleNodeClient(ddl.distributedTable, ddl.localTable, []),
+      client: singleNodeClient(ddl, []),
       database,
       cluster: 'logs',
     });

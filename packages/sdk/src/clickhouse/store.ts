@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { checkBucketMs, checkQuery, sortFacet, toMs } from '../core/storeQuery.js';
 import { ActivityError } from '../errors.js';
 import type { IntegrityStore } from '../integrity/types.js';
 // Shared with the PostgreSQL store (plain functions, no driver import).
-import { applyJobUpdate, likePattern, safeText } from '../postgres/rows.js';
+import { applyJobUpdate } from '../postgres/rows.js';
 import type {
   ActivityEntry,
   ActivityStore,
@@ -14,12 +13,15 @@ import type {
   HistogramBucket,
   JobUpdate,
   StorePage,
-  StoreQuery,
 } from '../types.js';
+import { appendEntries } from './append.js';
 import { clickhouseClusterDDL } from './cluster.js';
 import { clickhouseIntegrity } from './integrity.js';
-import { keyMs, rowOf } from './rows.js';
-import { ENGINE_CLAUSE, entryColumns } from './schema.js';
+import { type ChTableNames, MIGRATIONS } from './migrations.js';
+import { readPage } from './page.js';
+import { facetsSql, getSql, histogramSql, runningSql, whereClause } from './reads.js';
+import { keyMs, rowValues } from './rows.js';
+import { KEYS_SUFFIX, ROW_COLUMNS, RUNS_SUFFIX } from './schema.js';
 
 /** Options of {@link createClickHouseStore}. Give either a `client` (yours; never closed by the store) or a `url`. */
 export interface ClickHouseStoreOptions {
@@ -64,52 +66,6 @@ export interface ClickHouseStore extends ActivityStore, IntegrityStore {
   migrate(): Promise<void>;
 }
 
-interface ClickHouseMigration {
-  version: number;
-  name: string;
-  statements(table: string): string[];
-}
-
-/**
- * ReplacingMergeTree keyed (org_id, occurred_at, id): a job update is a new row version with the same
- * key, and reads use FINAL so only the newest version counts. `doc` is the exact entry as JSON.
- * DateTime64 holds only 1900-2299, so `occurred_ms` (epoch ms, Int64) is the exact time every filter,
- * sort and bucket uses, and `occurred_at` is that time clamped into DateTime64's range: still a sort
- * and partition key that prunes parts, and ordered like `occurred_ms` (clamping never reorders).
- */
-const MIGRATIONS: readonly ClickHouseMigration[] = [
-  {
-    version: 1,
-    name: 'entries',
-    statements: (table) => [
-      `CREATE TABLE IF NOT EXISTS ${table} (
-        ${entryColumns({ occurredMs: false })}
-      )
-      ENGINE = ReplacingMergeTree(version)
-      ${ENGINE_CLAUSE}
-      SETTINGS non_replicated_deduplication_window = 1000`,
-    ],
-  },
-  {
-    version: 2,
-    name: 'occurred_ms',
-    // Rows written before keep their time from occurred_at, which was exact for 1900-2299.
-    statements: (table) => [
-      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS occurred_ms Int64
-         DEFAULT toUnixTimestamp64Milli(occurred_at) AFTER occurred_at`,
-    ],
-  },
-];
-
-/** Values per existence lookup in `append`; keeps the request URL far below ClickHouse's limit. */
-const LOOKUP_CHUNK = 1000;
-
-function chunks<T>(values: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
-  return out;
-}
-
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 function identifier(value: string, field: string): string {
@@ -130,57 +86,41 @@ function storeFailed(what: string, cause: unknown): ActivityError {
   return new ActivityError('STORE_FAILED', `clickhouse store: ${what} failed${detail}`, { cause });
 }
 
-/** WHERE clause of a filter with `{name:Type}` placeholders; values go to `params`, never into the SQL. */
-function whereClause(query: StoreQuery, params: Record<string, unknown>, withCursor: boolean): string {
-  params.org = query.orgId;
-  const conds = ['org_id = {org:String}'];
-  const list = (column: string, name: string, values: readonly string[] | undefined) => {
-    if (!values?.length) return;
-    params[name] = values.map(safeText);
-    conds.push(`${column} IN {${name}:Array(String)}`);
+/** Settings of every mutation the store runs: it returns once the rows are gone. */
+const SYNC = { lightweight_deletes_sync: '2', mutations_sync: '2' } as const;
+
+/** Quoted table names of a single node, or of a cluster's Distributed tables and their local tables. */
+function tableNames(options: ClickHouseStoreOptions) {
+  const db = identifier(options.database ?? 'activity', 'database');
+  const tableName = options.table ?? 'entries';
+  const named = (suffix: string) => `${db}.${identifier(`${tableName}${suffix}`, 'table')}`;
+  const tables: ChTableNames = {
+    main: named(''),
+    runs: named(RUNS_SUFFIX),
+    keys: named(KEYS_SUFFIX),
+    keysView: named(`${KEYS_SUFFIX}_mv`),
   };
-  list('type', 'types', query.types);
-  list('status', 'statuses', query.statuses);
-  list('actor_id', 'actors', query.actorIds);
-  list('entity_type', 'entityTypes', query.entityTypes);
-  if (query.entityId) {
-    params.entityId = safeText(query.entityId);
-    conds.push('entity_id = {entityId:String}');
-  }
-  if (query.correlationId) {
-    params.correlationId = safeText(query.correlationId);
-    conds.push('correlation_id = {correlationId:String}');
-  }
-  // Each time bound twice: exact on occurred_ms, and on the clamped key so the primary key prunes parts
-  // (ms >= from implies key(ms) >= key(from); ms < to implies key(ms) <= key(to)).
-  if (query.from !== undefined) {
-    params.from = toMs(query.from, 'from');
-    params.fromKey = keyMs(params.from as number);
-    conds.push(
-      'occurred_ms >= {from:Int64}',
-      `occurred_at >= fromUnixTimestamp64Milli({fromKey:Int64}, 'UTC')`,
-    );
-  }
-  if (query.to !== undefined) {
-    params.to = toMs(query.to, 'to');
-    params.toKey = keyMs(params.to as number);
-    conds.push('occurred_ms < {to:Int64}', `occurred_at <= fromUnixTimestamp64Milli({toKey:Int64}, 'UTC')`);
-  }
-  if (query.q) {
-    params.q = likePattern(query.q);
-    conds.push('search LIKE {q:String}');
-  }
-  if (withCursor && query.after) {
-    params.afterAt = toMs(query.after.occurredAt, 'after.occurredAt');
-    params.afterKey = keyMs(params.afterAt as number);
-    params.afterId = query.after.id;
-    // The key bound lets the primary key prune parts; the exact tuple comparison breaks ties by id.
-    conds.push(
-      `occurred_at <= fromUnixTimestamp64Milli({afterKey:Int64}, 'UTC')`,
-      '(occurred_ms, id) < ({afterAt:Int64}, {afterId:String})',
-    );
-  }
-  return conds.join(' AND ');
+  const cluster =
+    options.cluster === undefined
+      ? undefined
+      : clickhouseClusterDDL({
+          cluster: options.cluster,
+          database: options.database,
+          table: tableName,
+          shards: 1,
+        });
+  // On a cluster, deletes run on the replicated tables of every node; reads and inserts go through the
+  // Distributed ones.
+  const onCluster = (local: string) =>
+    `${local} ON CLUSTER ${identifier(options.cluster as string, 'cluster')}`;
+  const deleteTargets = cluster
+    ? {
+        main: onCluster(cluster.locals.entries),
+        runs: onCluster(cluster.locals.runs),
+        keys: onCluster(cluster.locals.keys),
+      }
+    : { main: tables.main, runs: tables.runs, keys: tables.keys };
+  return { db, tables, migrations: named('_migrations'), cluster, deleteTargets };
 }
 
 /**
@@ -191,23 +131,7 @@ function whereClause(query: StoreQuery, params: Record<string, unknown>, withCur
  * @example const store = createClickHouseStore({ url: 'http://localhost:8123', database: 'activity' });
  */
 export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHouseStore {
-  const db = identifier(options.database ?? 'activity', 'database');
-  const tableName = options.table ?? 'entries';
-  const table = `${db}.${identifier(tableName, 'table')}`;
-  const migrationsTable = `${db}.${identifier(`${tableName}_migrations`, 'table')}`;
-  const cluster =
-    options.cluster === undefined
-      ? undefined
-      : clickhouseClusterDDL({
-          cluster: options.cluster,
-          database: options.database,
-          table: tableName,
-          shards: 1,
-        });
-  // Deletes run on the replicated tables of every node; reads and inserts go through the Distributed one.
-  const deleteTarget = cluster
-    ? `${cluster.localTable} ON CLUSTER ${identifier(options.cluster as string, 'cluster')}`
-    : table;
+  const { db, tables: t, migrations: migrationsTable, cluster, deleteTargets } = tableNames(options);
   if (!options.client && !options.url) {
     throw new ActivityError('CONFIG', 'url: give a url or a @clickhouse/client client (client)', {
       field: 'url',
@@ -225,16 +149,12 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
   let closed = false;
 
   async function runMigrations(): Promise<void> {
-    if (cluster) {
-      try {
+    try {
+      if (cluster) {
         // Every statement is ON CLUSTER and IF NOT EXISTS: any node may run them, any number of times.
         for (const query of cluster.statements) await client.command({ query });
-      } catch (err) {
-        throw storeFailed('migration', err);
+        return;
       }
-      return;
-    }
-    try {
       await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
       await client.command({
         query: `CREATE TABLE IF NOT EXISTS ${migrationsTable}
@@ -248,8 +168,11 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
       const applied = new Set((await rs.json<{ version: number | string }>()).map((r) => Number(r.version)));
       for (const m of MIGRATIONS) {
         if (applied.has(m.version)) continue;
-        // Statements are idempotent (IF NOT EXISTS), so two processes migrating at once both succeed.
-        for (const statement of m.statements(table)) await client.command({ query: statement });
+        // Statements are idempotent, so two processes migrating at once both succeed. No deduplication:
+        // a copy made by a migration is never a retried insert (and chdb keeps a session's last token).
+        for (const query of m.statements(t)) {
+          await client.command({ query, clickhouse_settings: { ...SYNC, insert_deduplicate: 0 } });
+        }
         await client.insert({
           table: migrationsTable,
           values: [{ version: m.version, name: m.name }],
@@ -286,12 +209,13 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
     }
   }
 
-  async function insertRows(what: string, rows: ReturnType<typeof rowOf>[], token: string): Promise<void> {
+  async function insert(what: string, table: string, rows: unknown[][], token: string): Promise<void> {
     try {
       await client.insert({
         table,
         values: rows,
-        format: 'JSONEachRow',
+        columns: [...ROW_COLUMNS],
+        format: 'JSONCompactEachRow',
         // A retried insert (timeout after the server committed) is dropped by the server, not doubled.
         // On a cluster the insert returns once the shard has it, and the token travels with it there.
         clickhouse_settings: cluster
@@ -303,105 +227,59 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
     }
   }
 
+  async function remove(what: string, target: string, where: string, params: Record<string, unknown>) {
+    try {
+      // Lightweight DELETE masks rows at once; waiting makes the count true when this returns.
+      await client.command({
+        query: `DELETE FROM ${target} WHERE ${where}`,
+        query_params: params,
+        clickhouse_settings: SYNC,
+      });
+    } catch (err) {
+      throw storeFailed(what, err);
+    }
+  }
+
   return {
     migrate,
-    ...clickhouseIntegrity({ client, table, ready }),
+    ...clickhouseIntegrity({ client, table: t.main, ready }),
 
     async append(entries): Promise<AppendResult> {
       await ready();
-      if (entries.length === 0) return { inserted: 0, duplicates: 0 };
-      const ids = [...new Set(entries.map((e) => safeText(e.id)))];
-      const keyed = entries.filter((e) => e.idempotencyKey !== undefined);
-      const existingIds = new Set<string>();
-      // Parameters travel in the request URL, so large batches are looked up in slices.
-      for (const slice of chunks(ids, LOOKUP_CHUNK)) {
-        const rows = await select<{ id: string }>(
-          'append',
-          `SELECT id FROM ${table} WHERE id IN {ids:Array(String)}`,
-          {
-            ids: slice,
-          },
-        );
-        for (const r of rows) existingIds.add(r.id);
-      }
-      // Compared as stored: filter columns hold `safeText` values.
-      const pair = (orgId: string, key: string) => JSON.stringify([safeText(orgId), safeText(key)]);
-      const existingKeys = new Set<string>();
-      const orgs = [...new Set(keyed.map((e) => safeText(e.orgId)))];
-      for (const slice of chunks(
-        [...new Set(keyed.map((e) => safeText(e.idempotencyKey ?? '')))],
-        LOOKUP_CHUNK,
-      )) {
-        const rows = await select<{ org_id: string; idempotency_key: string }>(
-          'append',
-          `SELECT org_id, idempotency_key FROM ${table}
-           WHERE org_id IN {orgs:Array(String)} AND idempotency_key IN {keys:Array(String)}`,
-          { orgs, keys: slice },
-        );
-        for (const r of rows) existingKeys.add(pair(r.org_id, r.idempotency_key));
-      }
-      const fresh: ActivityEntry[] = [];
-      for (const e of entries) {
-        const key = e.idempotencyKey === undefined ? undefined : pair(e.orgId, e.idempotencyKey);
-        if (existingIds.has(safeText(e.id)) || (key !== undefined && existingKeys.has(key))) continue;
-        // Later duplicates within the same batch lose to the first, as with a unique constraint.
-        existingIds.add(safeText(e.id));
-        if (key !== undefined) existingKeys.add(key);
-        fresh.push(e);
-      }
-      if (fresh.length > 0) {
-        const token = createHash('sha256')
-          .update(fresh.map((e) => e.id).join('\n'))
-          .digest('hex');
-        // One INSERT is one block: ClickHouse writes it atomically (up to max_insert_block_size rows).
-        await insertRows(
-          'append',
-          fresh.map((e) => rowOf(e, 1)),
-          `append:${token}`,
-        );
-      }
-      return { inserted: fresh.length, duplicates: entries.length - fresh.length };
+      return appendEntries({ ...t, select, insert }, entries);
     },
 
     async updateJob(orgId: string, id: string, update: JobUpdate): Promise<boolean> {
-      const rows = await select<{ doc: string; version: number | string }>(
-        'updateJob',
-        `SELECT doc, version FROM ${table} FINAL WHERE org_id = {org:String} AND id = {id:String} LIMIT 1`,
-        { org: orgId, id },
-      );
-      const row = rows[0];
+      const [row] = await select<{ doc: string; version: number | string }>('updateJob', getSql(t), {
+        org: orgId,
+        id,
+      });
       if (!row) return false;
       const current = JSON.parse(row.doc) as ActivityEntry;
       if (current.status !== 'IN_PROGRESS') return false;
       const version = Number(row.version) + 1;
-      // Same sorting key, higher version: ReplacingMergeTree keeps this row and FINAL reads only it.
-      await insertRows(
-        'updateJob',
-        [rowOf(applyJobUpdate(current, update), version)],
-        `job:${id}:${version}`,
-      );
+      const values = [rowValues(applyJobUpdate(current, update), version)];
+      const token = `job:${id}:${version}`;
+      // A finish writes the final version to the entries table first, then to the runs table, where it
+      // ends the run for FINAL; readers that see both in between take the entries table's.
+      if (values[0]?.[6] !== 'IN_PROGRESS') await insert('updateJob', t.main, values, token);
+      await insert('updateJob', t.runs, values, token);
       return true;
     },
 
     async get(orgId, id) {
-      const rows = await select<{ doc: string }>(
-        'get',
-        `SELECT doc FROM ${table} FINAL WHERE org_id = {org:String} AND id = {id:String} LIMIT 1`,
-        { org: orgId, id },
-      );
-      return rows[0] ? (JSON.parse(rows[0].doc) as ActivityEntry) : undefined;
+      const [row] = await select<{ doc: string }>('get', getSql(t), { org: orgId, id });
+      return row ? (JSON.parse(row.doc) as ActivityEntry) : undefined;
     },
 
     async query(query): Promise<StorePage> {
       const limit = checkQuery(query);
-      const params: Record<string, unknown> = { limit: limit + 1 };
-      const where = whereClause(query, params, true);
-      const rows = await select<{ doc: string }>(
-        'query',
-        `SELECT doc FROM ${table} FINAL WHERE ${where} ORDER BY occurred_at DESC, occurred_ms DESC, id DESC LIMIT {limit:UInt32}`,
-        params,
-      );
-      const entries = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as ActivityEntry);
+      const rows = await readPage(select, t, query, limit);
+      const entries: ActivityEntry[] = [];
+      // A duplicate stored by two racing writers sits next to its twin (same key) until merges drop it.
+      for (const [i, r] of rows.slice(0, limit).entries()) {
+        if (i === 0 || r.id !== rows[i - 1]?.id) entries.push(JSON.parse(r.doc) as ActivityEntry);
+      }
       const last = entries[entries.length - 1];
       return rows.length > limit && last
         ? { entries, next: { occurredAt: last.occurredAt, id: last.id } }
@@ -411,7 +289,6 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
     async facets(query): Promise<Facets> {
       checkQuery({ ...query, limit: undefined, after: undefined });
       const params: Record<string, unknown> = {};
-      const where = whereClause(query, params, false);
       const rows = await select<{
         type: string;
         status: string;
@@ -420,14 +297,7 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
         label: string;
         n: number | string;
         g: number | string;
-      }>(
-        'facets',
-        `SELECT type, status, actor_id, entity_type, max(actor_name) AS label, count() AS n,
-                grouping(type, status, actor_id, entity_type) AS g
-         FROM ${table} FINAL WHERE ${where}
-         GROUP BY GROUPING SETS ((type), (status), (actor_id), (entity_type), ())`,
-        params,
-      );
+      }>('facets', facetsSql(t, whereClause(query, params, false)), params);
       const facets: Facets = { types: [], statuses: [], actors: [], entityTypes: [], total: 0 };
       for (const r of rows) {
         const n = Number(r.n);
@@ -464,13 +334,9 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
       checkQuery({ ...query, limit: undefined, after: undefined });
       checkBucketMs(query.bucketMs);
       const params: Record<string, unknown> = { bucket: query.bucketMs };
-      const where = whereClause(query, params, false);
       const rows = await select<{ b: number | string; n: number | string; failures: number | string }>(
         'histogram',
-        // intDiv truncates toward zero; shifting negative times first makes it floor (times before 1970).
-        `SELECT intDiv(occurred_ms - if(occurred_ms < 0, {bucket:Int64} - 1, 0), {bucket:Int64}) AS b, count() AS n,
-                countIf(status IN ('FAILED', 'WARNING')) AS failures
-         FROM ${table} FINAL WHERE ${where} GROUP BY b ORDER BY b`,
+        histogramSql(t, whereClause(query, params, false)),
         params,
       );
       return rows.map((r) => ({
@@ -483,35 +349,30 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
     async deleteBefore(before, orgId) {
       const cutoff = toMs(before, 'before');
       const params: Record<string, unknown> = { before: cutoff, beforeKey: keyMs(cutoff) };
-      let where = `occurred_ms < {before:Int64} AND occurred_at <= fromUnixTimestamp64Milli({beforeKey:Int64}, 'UTC')`;
-      if (orgId !== undefined) {
-        params.org = orgId;
-        where = `org_id = {org:String} AND ${where}`;
-      }
+      const org = orgId === undefined ? '' : 'org_id = {org:String} AND ';
+      if (orgId !== undefined) params.org = orgId;
+      const where = `${org}occurred_ms < {before:Int64} AND occurred_at <= fromUnixTimestamp64Milli({beforeKey:Int64}, 'UTC')`;
+      // Retention is not a hot path: FINAL makes the count exact even with a racing duplicate unmerged.
       const counted = await select<{ n: number | string }>(
         'deleteBefore',
-        `SELECT count() AS n FROM ${table} FINAL WHERE ${where}`,
+        `SELECT count() AS n FROM (SELECT id FROM ${t.main} FINAL WHERE ${where}
+           UNION ALL ${runningSql(t, 'id', where, orgId !== undefined)})`,
         params,
       );
       const n = Number(counted[0]?.n ?? 0);
       if (n === 0) return 0;
-      try {
-        // Lightweight DELETE masks rows at once; waiting makes the count true when this returns.
-        await client.command({
-          query: `DELETE FROM ${deleteTarget} WHERE ${where}`,
-          query_params: params,
-          clickhouse_settings: { lightweight_deletes_sync: '2', mutations_sync: '2' },
-        });
-      } catch (err) {
-        throw storeFailed('deleteBefore', err);
-      }
+      await remove('deleteBefore', deleteTargets.main, where, params);
+      await remove('deleteBefore', deleteTargets.runs, where, params);
+      // The deleted entries' ids and keys may be used again, as on the other stores.
+      await remove('deleteBefore', deleteTargets.keys, `${org}occurred_ms < {before:Int64}`, params);
       return n;
     },
 
     async listOrgs() {
       const rows = await select<{ org_id: string }>(
         'listOrgs',
-        `SELECT DISTINCT org_id FROM ${table} ORDER BY org_id`,
+        `SELECT DISTINCT org_id FROM (SELECT org_id FROM ${t.main}
+           UNION ALL SELECT org_id FROM ${t.runs} WHERE status = 'IN_PROGRESS') ORDER BY org_id`,
         {},
       );
       return rows.map((r) => r.org_id);
