@@ -124,6 +124,10 @@ describe('integrity on SQLite with leafHashes: tamper evidence through direct SQ
 
   it('seals the leaf kept at write time, so data changed before the seal is found after it', async () => {
     const store = open(true);
+    // The sealing index exists only where leafHashes is on: other stores pay nothing for it.
+    const index = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'activity_seal_leaves'";
+    expect(store.db.prepare(index).get()).toBeDefined();
+    expect(open().db.prepare(index).get()).toBeUndefined();
     const s = await sealScenario(store, 7);
     const [row] = (await store.unsealedRows('org_a', { limit: 1 })).concat(await store.rowsByIds([s.runId]));
     expect(row?.leaf).toHaveLength(32);
