@@ -38,8 +38,8 @@ async function storedKeys(io: AppendIo, entries: ActivityEntry[]): Promise<Set<s
     // The lookup table's primary key finds each value in one small granule; the runs table is a few rows.
     const rows = await io.select<{ k: string }>(
       'append',
-      `SELECT k FROM ${io.keys} WHERE k IN {ks:Array(String)}
-       UNION ALL SELECT k FROM (${keysViewSelect(io.runs)}) WHERE k IN {ks:Array(String)}`,
+      `SELECT k FROM ${io.keys} WHERE has({ks:Array(String)}, k)
+       UNION ALL SELECT k FROM (${keysViewSelect(io.runs)}) WHERE has({ks:Array(String)}, k)`,
       { ks: all.slice(i, i + LOOKUP_CHUNK) },
     );
     for (const r of rows) found.add(r.k);

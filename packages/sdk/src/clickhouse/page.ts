@@ -8,7 +8,7 @@
  */
 import { toMs } from '../core/storeQuery.js';
 import type { StoreQuery } from '../types.js';
-import { type ChTables, pageSql, whereClause } from './reads.js';
+import { type ChTables, NEWEST_FIRST, whereClause } from './reads.js';
 import { keyMs } from './rows.js';
 
 const DAY_MS = 86_400_000;
@@ -18,15 +18,53 @@ const WINDOWS_MS = [DAY_MS, 31 * DAY_MS, 366 * DAY_MS];
 
 type Select = <R>(what: string, query: string, params: Record<string, unknown>) => Promise<R[]>;
 
-/** Up to `limit + 1` rows (`id`, `doc`) of the page, newest first; the extra row says there is more. */
+/** A page row: what the page returns, and its sort key. */
+export interface PageRow {
+  id: string;
+  doc: string;
+  occurred_ms: string | number;
+}
+
+/** Newest first as the SQL orders: by time, then by id as bytes (ClickHouse compares strings as bytes). */
+function newestFirst(a: PageRow, b: PageRow): number {
+  const byTime = Number(b.occurred_ms) - Number(a.occurred_ms);
+  return byTime !== 0 ? byTime : Buffer.compare(Buffer.from(b.id), Buffer.from(a.id));
+}
+
+/**
+ * The runs in progress matching `where`, newest first, without those whose final version already
+ * reached the entries table (the moment between a finish's two inserts, or a crash between them).
+ */
+async function runningRows(select: Select, t: ChTables, where: string, params: Record<string, unknown>) {
+  const rows = await select<PageRow>(
+    'query',
+    `SELECT id, doc, occurred_ms FROM ${t.runs} FINAL WHERE ${where} AND status = 'IN_PROGRESS'
+     ORDER BY ${NEWEST_FIRST} LIMIT {limit:UInt32}`,
+    params,
+  );
+  if (rows.length === 0) return rows;
+  // The runs' own keys go to the entries table's primary key: one granule per run, never a scan.
+  const finished = await select<{ id: string }>(
+    'query',
+    `SELECT id FROM ${t.main} WHERE org_id = {org:String} AND (occurred_at, id) IN (
+       SELECT occurred_at, id FROM ${t.runs} WHERE org_id = {org:String} AND id IN {runIds:Array(String)})`,
+    { org: params.org, runIds: rows.map((r) => r.id) },
+  );
+  const done = new Set(finished.map((r) => r.id));
+  return rows.filter((r) => !done.has(r.id));
+}
+
+/** Up to `limit + 1` rows of the page, newest first; the extra row says there is more. */
 export async function readPage(
   select: Select,
   t: ChTables,
   query: StoreQuery,
   limit: number,
-): Promise<{ id: string; doc: string }[]> {
+): Promise<PageRow[]> {
   const params: Record<string, unknown> = { limit: limit + 1 };
   const where = whereClause(query, params, true);
+  const running = await runningRows(select, t, where, params);
+  const page = (rows: PageRow[]) => [...rows, ...running].sort(newestFirst).slice(0, limit + 1);
   // Where the page starts: under the cursor, below `to`, or now (entries dated later are in every window).
   const start = query.after
     ? toMs(query.after.occurredAt, 'after.occurredAt')
@@ -34,16 +72,22 @@ export async function readPage(
       ? toMs(query.to, 'to')
       : Date.now();
   const from = query.from === undefined ? undefined : toMs(query.from, 'from');
+  const main = (extra: string, more: Record<string, unknown> = {}) =>
+    select<PageRow>(
+      'query',
+      `SELECT id, doc, occurred_ms FROM ${t.main} WHERE ${where}${extra}
+       ORDER BY ${NEWEST_FIRST} LIMIT {limit:UInt32}`,
+      { ...params, ...more },
+    );
   for (const width of WINDOWS_MS) {
     const lower = start - width;
     // The filter's own lower bound is within this window: the unbounded read reads no more.
     if (from !== undefined && lower <= from) break;
-    const rows = await select<{ id: string; doc: string }>(
-      'query',
-      pageSql(t, `${where} AND occurred_at >= fromUnixTimestamp64Milli({lower:Int64}, 'UTC')`),
-      { ...params, lower: keyMs(lower) },
-    );
-    if (rows.length > limit) return rows;
+    // An empty window costs only the primary key's look (no granule matches), so a miss is cheap.
+    const rows = await main(` AND occurred_at >= fromUnixTimestamp64Milli({lower:Int64}, 'UTC')`, {
+      lower: keyMs(lower),
+    });
+    if (rows.length > limit) return page(rows);
   }
-  return select<{ id: string; doc: string }>('query', pageSql(t, where), params);
+  return page(await main(''));
 }

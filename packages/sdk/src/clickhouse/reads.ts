@@ -95,19 +95,6 @@ export function visibleSql(t: ChTables, columns: string, where: string, orgScope
     UNION ALL ${runningSql(t, columns, where, orgScoped)}`;
 }
 
-/**
- * A page, newest first: the first `{limit}` rows of each source in key order (the entries table is
- * read in primary-key order and stops early), merged.
- */
-export function pageSql(t: ChTables, where: string): string {
-  const columns = 'doc, occurred_at, occurred_ms, id';
-  return `SELECT id, doc FROM (
-      SELECT ${columns} FROM ${t.main} WHERE ${where} ORDER BY ${NEWEST_FIRST} LIMIT {limit:UInt32}
-      UNION ALL
-      SELECT * FROM (${runningSql(t, columns, where)} ORDER BY ${NEWEST_FIRST} LIMIT {limit:UInt32})
-    ) ORDER BY ${NEWEST_FIRST} LIMIT {limit:UInt32}`;
-}
-
 /** One entry's newest row version (`{org:String}`, `{id:String}`), wherever it is. */
 export function getSql(t: ChTables): string {
   const where = 'org_id = {org:String} AND id = {id:String}';
