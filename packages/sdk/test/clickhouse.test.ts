@@ -4,6 +4,8 @@ import { createChdbConnection } from 'chdb/connection';
 import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../src/clickhouse/migrations.js';
+import { rowOf } from '../src/clickhouse/rows.js';
 import { type ClickHouseStore, createClickHouseStore } from '../src/clickhouse.js';
 import { runStoreContract } from '../src/testing/index.js';
 import type { ActivityEntry } from '../src/types.js';
@@ -247,6 +249,188 @@ describe('fault 4 — ClickHouse holds every date of the range, on any server ve
     expect(all.entries.map((e) => e.id)).toEqual([old.id, fresh.id]);
     const hist = await store.histogram({ orgId: org, bucketMs: 1000, from: '2025-06-01T10:00:00.123Z' });
     expect(hist).toEqual([{ start: '2025-06-01T10:00:00.000Z', count: 1, failures: 0 }]);
+  });
+});
+
+/** Every statement a client sends, for checks on the SQL the store runs. */
+function recording(sent: string[]): ClickHouseClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'query' || prop === 'command') {
+        return (params: { query: string }) => {
+          sent.push(params.query);
+          return (Reflect.get(target, prop, receiver) as (p: unknown) => unknown).call(target, params);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  }) as ClickHouseClient;
+}
+
+/** Inserts a row version the way the store did before migration 3 (or a writer racing another). */
+async function putRow(database: string, e: ActivityEntry, version: number): Promise<void> {
+  await client.insert({
+    table: `\`${database}\`.entries`,
+    values: [rowOf(e, version)],
+    format: 'JSONEachRow',
+    clickhouse_settings: { insert_deduplication_token: randomBytes(8).toString('hex') },
+  });
+}
+
+describe('ClickHouse reads without FINAL (runs in entries_runs)', () => {
+  let store: ClickHouseStore;
+  let database: string;
+  const sent: string[] = [];
+  beforeAll(() => {
+    database = databaseName();
+    store = createClickHouseStore({ client: recording(sent), database });
+  });
+  afterAll(() => store.close());
+  const org = () => `org_${randomBytes(3).toString('hex')}`;
+  const statuses = async (orgId: string) =>
+    Object.fromEntries((await store.facets({ orgId })).statuses.map((s) => [s.value, s.count]));
+
+  it('list, facets and histogram never read the entries table with FINAL', async () => {
+    const orgId = org();
+    await store.append([entry({ orgId }), entry({ orgId, status: 'SUCCESS' })]);
+    sent.length = 0;
+    await store.query({ orgId });
+    await store.query({ orgId, statuses: ['SUCCESS'], from: '2020-01-01', limit: 1 });
+    await store.facets({ orgId });
+    await store.histogram({ orgId, bucketMs: 3_600_000 });
+    expect(sent.length).toBeGreaterThan(3);
+    for (const sql of sent) expect(sql).not.toMatch(new RegExp(`\`${database}\`\\.\`entries\` FINAL`));
+    expect(sent.some((sql) => sql.includes('`entries_runs` FINAL'))).toBe(true);
+  });
+
+  it('shows a run that progresses and then finishes once, with its newest state, and keeps one row of it in entries', async () => {
+    const orgId = org();
+    const job = entry({ orgId, progress: { processed: 0, total: 10 } });
+    await store.append([job, entry({ orgId, status: 'SUCCESS', action: 'other' })]);
+    expect(await countRows(database, job.id)).toEqual({ rows: 0 });
+    await store.updateJob(orgId, job.id, { progress: { processed: 5, total: 10 } });
+    const running = (await store.query({ orgId })).entries.filter((e) => e.id === job.id);
+    expect(running.map((e) => [e.status, e.progress?.processed])).toEqual([['IN_PROGRESS', 5]]);
+    expect(await statuses(orgId)).toEqual({ IN_PROGRESS: 1, SUCCESS: 1 });
+
+    await store.updateJob(orgId, job.id, { status: 'FAILED', progress: { processed: 7, total: 10 } });
+    const page = await store.query({ orgId });
+    expect(page.entries.filter((e) => e.id === job.id).map((e) => [e.status, e.progress?.processed])).toEqual(
+      [['FAILED', 7]],
+    );
+    expect(await statuses(orgId)).toEqual({ FAILED: 1, SUCCESS: 1 });
+    const hist = await store.histogram({ orgId, bucketMs: 86_400_000 });
+    expect(hist.reduce((n, b) => [n[0] + b.count, n[1] + b.failures], [0, 0])).toEqual([2, 1]);
+    expect(await countRows(database, job.id)).toEqual({ rows: 1 });
+  });
+
+  it('shows a run once when its finish stopped between the two inserts (final version in entries, run still open)', async () => {
+    const orgId = org();
+    const job = entry({ orgId });
+    await store.append([job]);
+    const done = { ...job, status: 'SUCCESS' as const, summary: 'done' };
+    await putRow(database, done, 2);
+    expect((await store.query({ orgId })).entries).toEqual([done]);
+    expect((await store.query({ orgId, statuses: ['IN_PROGRESS'] })).entries).toEqual([]);
+    expect(await statuses(orgId)).toEqual({ SUCCESS: 1 });
+    expect((await store.histogram({ orgId, bucketMs: 86_400_000 })).map((b) => b.count)).toEqual([1]);
+    expect(await store.get(orgId, job.id)).toEqual(done);
+    expect(await store.updateJob(orgId, job.id, { status: 'FAILED' })).toBe(false);
+    expect(await store.listOrgs()).toContain(orgId);
+  });
+
+  it('never shows a duplicate twice: a retried append is skipped, a row two racing writers both stored is read once and pages past it', async () => {
+    const orgId = org();
+    const batch = [0, 1, 2].map((i) =>
+      entry({ orgId, status: 'SUCCESS', occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }),
+    );
+    expect(await store.append(batch)).toEqual({ inserted: 3, duplicates: 0 });
+    expect(await store.append(batch)).toEqual({ inserted: 0, duplicates: 3 });
+    // Both writers passed the existence check with different batches: the same row landed twice.
+    await putRow(database, batch[1] as ActivityEntry, 1);
+    expect(await countRows(database, batch[1]?.id ?? '')).toEqual({ rows: 2 });
+    const all = await store.query({ orgId });
+    expect(all.entries.map((e) => e.id)).toEqual([batch[2]?.id, batch[1]?.id, batch[0]?.id]);
+    const seen: string[] = [];
+    let after: { occurredAt: string; id: string } | undefined;
+    for (let i = 0; i < 10; i++) {
+      const page = await store.query({ orgId, limit: 1, after });
+      seen.push(...page.entries.map((e) => e.id));
+      if (!page.next) break;
+      after = page.next;
+    }
+    expect(seen).toEqual([batch[2]?.id, batch[1]?.id, batch[0]?.id]);
+  });
+
+  it('frees the ids and idempotency keys of deleted entries, as the other stores do', async () => {
+    const orgId = org();
+    const old = entry({
+      orgId,
+      status: 'SUCCESS',
+      occurredAt: '2021-01-01T00:00:00.000Z',
+      idempotencyKey: 'evt_1',
+    });
+    await store.append([old]);
+    expect(await store.append([old])).toEqual({ inserted: 0, duplicates: 1 });
+    expect(await store.deleteBefore('2022-01-01T00:00:00.000Z', orgId)).toBe(1);
+    expect(await store.append([old])).toEqual({ inserted: 1, duplicates: 0 });
+  });
+});
+
+describe('ClickHouse migration 3 (runs leave the entries table)', () => {
+  it('moves an existing database: runs in progress to entries_runs, one row per id in entries, ids and keys to the lookup table', async () => {
+    const database = databaseName();
+    const db = `\`${database}\``;
+    const tables = {
+      main: `${db}.\`entries\``,
+      runs: `${db}.\`entries_runs\``,
+      keys: `${db}.\`entries_keys\``,
+      keysView: `${db}.\`entries_keys_mv\``,
+    };
+    // The database as the store left it before migration 3.
+    await client.command({ query: `CREATE DATABASE ${db}` });
+    await client.command({
+      query: `CREATE TABLE ${db}.entries_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY version`,
+    });
+    for (const m of MIGRATIONS.slice(0, 2)) {
+      for (const query of m.statements(tables)) await client.command({ query });
+      await client.insert({
+        table: `${db}.entries_migrations`,
+        values: [{ version: m.version, name: m.name }],
+        format: 'JSONEachRow',
+      });
+    }
+    const born = entry({ status: 'SUCCESS', action: 'born', idempotencyKey: 'stripe:evt_1' });
+    const finished = entry({ action: 'finished' });
+    const running = entry({ action: 'running' });
+    await putRow(database, born, 1);
+    await putRow(database, finished, 1);
+    await putRow(database, { ...finished, progress: { processed: 1, total: 2 } }, 2);
+    await putRow(database, { ...finished, status: 'SUCCESS', progress: { processed: 2, total: 2 } }, 3);
+    await putRow(database, running, 1);
+    await putRow(database, { ...running, progress: { processed: 1, total: 2 } }, 2);
+
+    const store = createClickHouseStore({ client, database });
+    const page = await store.query({ orgId: 'org_a' });
+    expect(page.entries.map((e) => [e.action, e.status, e.progress?.processed])).toEqual([
+      ['running', 'IN_PROGRESS', 1],
+      ['finished', 'SUCCESS', 2],
+      ['born', 'SUCCESS', undefined],
+    ]);
+    const [main] = await (
+      await client.query({
+        query: `SELECT count() AS n, countIf(status = 'IN_PROGRESS') AS running FROM ${tables.main}`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ n: string; running: string }>();
+    expect([Number(main?.n), Number(main?.running)]).toEqual([2, 0]);
+    expect(await store.append([born, entry({ idempotencyKey: 'stripe:evt_1' }), running])).toEqual({
+      inserted: 0,
+      duplicates: 3,
+    });
+    expect(await store.updateJob('org_a', running.id, { status: 'SUCCESS' })).toBe(true);
+    expect((await store.facets({ orgId: 'org_a' })).statuses).toEqual([{ value: 'SUCCESS', count: 3 }]);
+    await store.close();
   });
 });
 
