@@ -73,12 +73,19 @@ export function buildDigest(
     keyId: signer.keyId,
   };
   const signature = sign(null, signedBytes(unsigned), signer.privateKey).toString('base64url');
-  const seals = sorted.map((r, i) => ({
-    id: r.rowId,
-    sequence,
-    leaf: Buffer.from(leaves[i] as Uint8Array).toString('hex'),
-  }));
-  return { digest: { ...unsigned, signature }, seals };
+  let seals: SealRow[] | undefined;
+  return {
+    digest: { ...unsigned, signature },
+    // Made on first read: a store that writes its seal rows from its own columns never needs them.
+    get seals() {
+      seals ??= sorted.map((r, i) => ({
+        id: r.rowId,
+        sequence,
+        leaf: Buffer.from(leaves[i] as Uint8Array).toString('hex'),
+      }));
+      return seals;
+    },
+  };
 }
 
 function inIdOrder(rows: readonly StoredRow[]): boolean {
