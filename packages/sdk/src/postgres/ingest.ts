@@ -60,6 +60,8 @@ export const INSERT_COLUMNS: [string, string][] = [
 ];
 
 const NAMES = INSERT_COLUMNS.map(([c]) => c).join(', ');
+const column = (name: string) => INSERT_COLUMNS.findIndex(([c]) => c === name);
+const [ID, ORG, KEY] = [column('id'), column('org_id'), column('idempotency_key')];
 
 /** Batches from this size on go by COPY; below it one `unnest` statement (one round trip) is cheaper. */
 export const COPY_MIN_ROWS = 100;
@@ -103,7 +105,7 @@ async function releaseStaleKeys(db: Queryable, schema: string, rows: (string | n
      WHERE (k.id = i.id OR (k.org_id = i.org_id AND k.idempotency_key = i.idempotency_key))
        AND NOT EXISTS (SELECT 1 FROM ${schema}.entries e
                        WHERE e.org_id = k.org_id AND e.occurred_at = k.occurred_at AND e.id = k.id)`,
-    [rows.map((r) => r[0] ?? null), rows.map((r) => r[1] ?? null), rows.map((r) => r[13] ?? null)],
+    [ID, ORG, KEY].map((i) => rows.map((r) => r[i] ?? null)),
   );
   return result.rowCount ?? 0;
 }
