@@ -183,12 +183,23 @@ export interface StoreQuery extends ActivityFilter {
   after?: { occurredAt: string; id: string } | undefined;
 }
 
-/** One page of entries, newest first. */
-export interface StorePage {
-  entries: ActivityEntry[];
+/** One page of entries (full entries unless said otherwise), newest first. */
+export interface StorePage<E = ActivityEntry> {
+  entries: E[];
   /** Position of the last entry, when more may follow. */
   next?: { occurredAt: string; id: string } | undefined;
 }
+
+/**
+ * The part of an entry a list page is made from (`GET /entries`): what a row draws, plus the webhook's
+ * provider, which decides `retryable`. What {@link ActivityStore.querySummaries} returns.
+ */
+export type SummarySource = Pick<
+  ActivityEntry,
+  'id' | 'orgId' | 'occurredAt' | 'type' | 'status' | 'actor' | 'action' | 'entity' | 'summary' | 'progress'
+> & {
+  webhook?: Pick<WebhookInfo, 'provider' | 'eventType'> | undefined;
+};
 
 /** A count by value. */
 export interface FacetCount {
@@ -263,6 +274,12 @@ export interface ActivityStore {
   get(orgId: string, id: string): Promise<ActivityEntry | undefined>;
   /** A page, newest first (occurredAt desc, id desc). */
   query(query: StoreQuery): Promise<StorePage>;
+  /**
+   * The same page as {@link ActivityStore.query}, reading only the fields of a list row
+   * ({@link SummarySource}) instead of whole entries. Optional: without it the server calls `query` and
+   * projects the entries itself. Extra fields in the result are ignored.
+   */
+  querySummaries?(query: StoreQuery): Promise<StorePage<SummarySource>>;
   /** Counts by type, status, actor and entity type within the filter. */
   facets(query: StoreQuery): Promise<Facets>;
   /** Entries per time bucket within the filter. */

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +135,61 @@ describe('createActivityClient', () => {
     const again = await client.startExport({ types: ['WEBHOOK'] });
     expect(again.exportId).toMatch(/^[0-9a-f-]{36}$/);
     await expect(api.client('a-reader').startExport()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+});
+
+describe('client.list summaries', () => {
+  it('decodes the compact page into the summaries of the full entries, in order', async () => {
+    const client = api.client('a-reader');
+    const summary = await client.list({ range: 'all', limit: 100 });
+    const full = await client.list({ range: 'all', limit: 100, fields: 'full' });
+    expect(summary.entries.length).toBeGreaterThan(50);
+    expect(summary.entries).toEqual(full.entries.map((e) => toSummary(e)));
+    expect(summary.nextCursor).toEqual(full.nextCursor);
+    // Defaults left out on the wire come back, so rows read as before.
+    expect(summary.entries.some((e) => e.type === 'USER_ACTION' && e.status === 'SUCCESS')).toBe(true);
+    expect(summary.entries.every((e) => typeof e.actor.kind === 'string')).toBe(true);
+  });
+
+  it('rejects a page whose rows point past its actors or actions', async () => {
+    const client = createActivityClient({
+      baseUrl: 'http://fake.test',
+      fetch: async () =>
+        Response.json({
+          orgId: 'org_a',
+          entries: [{ id: 'x', occurredAt: 0, actor: 3, action: 0 }],
+          actors: [],
+          actions: ['a'],
+          nextCursor: null,
+        }),
+    });
+    await expect(client.list()).rejects.toMatchObject({ code: 'HTTP' });
+  });
+});
+
+describe('client.subscribe', () => {
+  it('removes its wait listener after each reconnect (regression: one abort listener per reconnect)', async () => {
+    let signal: AbortSignal | undefined;
+    let connects = 0;
+    const client = createActivityClient({
+      baseUrl: 'http://fake.test',
+      // A stream that ends at once with a 1 ms retry hint: the client waits, then reconnects, again and again.
+      fetch: async (_input, init) => {
+        signal = init?.signal ?? undefined;
+        connects++;
+        return new Response('retry: 1\n: connected\n\n', {
+          headers: { 'content-type': 'text/event-stream' },
+        });
+      },
+    });
+    const unsubscribe = client.subscribe({}, { onEntry: () => undefined });
+    try {
+      await expect.poll(() => connects, { timeout: 10_000 }).toBeGreaterThanOrEqual(25);
+      // At most the wait under way holds one; before the fix every past wait's listener was still there.
+      expect(getEventListeners(signal as AbortSignal, 'abort').length).toBeLessThanOrEqual(1);
+    } finally {
+      unsubscribe();
+    }
   });
 });
 

@@ -235,6 +235,8 @@ describe('SSE tail backpressure', () => {
       maxBacklogBytes: cap,
       signal: ac.signal,
       now: () => opened,
+      // Whole entries, so each event keeps its 1 kB summary (a summary event clips it to 160 characters).
+      fields: 'full',
     });
     const reader = stream.getReader();
     try {
@@ -568,6 +570,9 @@ describe('internal error text', () => {
         throw new Error(secretText);
       },
       get: async () => {
+        throw new Error(secretText);
+      },
+      querySummaries: async () => {
         throw new Error(secretText);
       },
       facets: async () => {

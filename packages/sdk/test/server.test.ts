@@ -5,6 +5,7 @@ import { catalogLabels } from '../src/core/catalog.js';
 import { createActivityHandler } from '../src/server/handler.js';
 import { toExpressMiddleware } from '../src/server/node.js';
 import type { ActivityEntrySummary } from '../src/summary.js';
+import { decodeSummaryPage, type SummaryPage } from '../src/summaryPage.js';
 import { matchesFilter } from '../src/testing/index.js';
 import type { ActivityEntry, ActivityFilter, Facets } from '../src/types.js';
 import { freshEntry, type Harness, startApi } from './apiHarness.js';
@@ -61,7 +62,9 @@ describe('GET /entries', () => {
     expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-    const body = (await response.json()) as { entries: ActivityEntry[]; nextCursor: string | null };
+    const raw = (await response.json()) as SummaryPage;
+    expect(raw.orgId).toBe('org_a');
+    const body = decodeSummaryPage(raw);
     expect(body.entries).toHaveLength(50);
     expect(typeof body.nextCursor).toBe('string');
     const dayAgo = Date.now() - 86_400_000 - 60_000;
@@ -71,6 +74,7 @@ describe('GET /entries', () => {
     }
     const times = body.entries.map((e) => e.occurredAt);
     expect([...times].sort().reverse()).toEqual(times);
+    expect(raw.entries.map((e) => e.occurredAt)).toEqual(times.map((t) => Date.parse(t)));
     // The seed spans two days: the default range must have cut the older half away.
     const all = await listAll({});
     expect(all.length).toBeLessThan(api.seeded.org_a!.length);
@@ -108,7 +112,10 @@ describe('GET /entries', () => {
       const f2 = { correlationId: withCorrelation.correlationId!, ...week() };
       const got = await listAll(f2);
       expect(got.map((e) => e.id)).toEqual(expected(f2));
-      expect(got.every((e) => e.correlationId === withCorrelation.correlationId)).toBe(true);
+      // Summaries leave the correlation id to the full entry.
+      const full = await api.client('a-admin').list({ ...f2, limit: 200, fields: 'full' });
+      expect(full.entries.map((e) => e.id)).toEqual(got.map((e) => e.id));
+      expect(full.entries.every((e) => e.correlationId === withCorrelation.correlationId)).toBe(true);
     }
   });
 

@@ -12,6 +12,7 @@ import type {
   IntegrityVerifyResponse,
 } from '../integrity/types.js';
 import type { ActivityEntrySummary, EntryFields } from '../summary.js';
+import { decodeSummaryPage, type SummaryPage } from '../summaryPage.js';
 import type { ActivityEntry, ActivityFilter, ActivityStatus, Facets, HistogramBucket } from '../types.js';
 
 export type {
@@ -24,10 +25,12 @@ export {
   ENTRY_FIELDS,
   type EntryFields,
   SUMMARY_FIELDS,
+  SUMMARY_MAX_CHARS,
   type SummaryField,
   toSummary,
   type WebhookSummary,
 } from '../summary.js';
+export { decodeSummaryPage, type SummaryPage, type SummaryRow } from '../summaryPage.js';
 
 /** Headers sent with every request (auth), or a function returning them (refreshed tokens). */
 export type ClientHeaders =
@@ -205,13 +208,20 @@ export function createActivityClient(options: ActivityClientOptions): ActivityCl
     getJson<{ exportId: string; jobId: string }>('/exports', serializeFilter(filter), 'POST');
 
   return {
-    list(filter: ListArgs = {}) {
+    list(filter: ListArgs = {}): Promise<EntryPage<ActivityEntry>> {
       const { cursor, limit, fields, ...rest } = filter;
       const params = serializeFilter(rest);
       if (cursor) params.set('cursor', cursor);
       if (limit !== undefined) params.set('limit', String(limit));
-      if (fields && fields !== 'summary') params.set('fields', fields);
-      return getJson<EntryPage<ActivityEntry>>('/entries', params);
+      if (fields === 'full') {
+        params.set('fields', fields);
+        return getJson<EntryPage<ActivityEntry>>('/entries', params);
+      }
+      // Summaries arrive in the page's compact form (shared actors and actions, times in ms).
+      // The overloads give callers the summary type; this body answers both shapes.
+      return getJson<SummaryPage>('/entries', params).then(
+        (page) => decodeSummaryPage(page) as EntryPage<ActivityEntry>,
+      );
     },
     get: (entryId) => getJson(`/entries/${id(entryId)}`),
     facets: (filter = {}) => getJson('/facets', serializeFilter(filter)),
@@ -334,16 +344,15 @@ function tail(send: Send, target: string, handlers: TailHandlers): () => void {
       if (controller.signal.aborted) return;
       // Back off on repeated failures, up to 30 s; a clean end reconnects after the server's retry hint.
       const delay = Math.min(30_000, retryMs * 2 ** Math.min(failures, 5));
+      // The listener goes when the wait ends: the subscription's signal lives across every reconnect.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        controller.signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
+        const done = () => {
+          clearTimeout(timer);
+          controller.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, delay);
+        controller.signal.addEventListener('abort', done, { once: true });
       });
     }
   })();

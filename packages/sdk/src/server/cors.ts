@@ -4,6 +4,7 @@
  * trusted by the cross-site checks (crossSite.ts), and no other.
  */
 import { ActivityError } from '../errors.js';
+import { JsonReply, type Reply } from './http.js';
 
 /** The `cors` option of `createActivityHandler`. */
 export interface HandlerCorsOptions {
@@ -26,8 +27,8 @@ export interface HandlerCorsOptions {
 export interface Cors {
   /** The allowed origins, normalised (`new URL(x).origin`). */
   readonly origins: ReadonlySet<string>;
-  /** Wraps a fetch handler: answers preflights and adds the CORS headers for an allowed origin. */
-  wrap(handler: (request: Request) => Promise<Response>): (request: Request) => Promise<Response>;
+  /** Wraps the handler: answers preflights and adds the CORS headers for an allowed origin. */
+  wrap(handler: (request: Request) => Promise<Reply>): (request: Request) => Promise<Reply>;
 }
 
 const METHODS = 'GET, HEAD, POST';
@@ -58,6 +59,20 @@ function toOrigin(value: unknown): string {
   return url.origin;
 }
 
+/** `set` and `append` over a JsonReply's lower-case header record, as on a Headers object. */
+function plainHeaders(record: Record<string, string>): Pick<Headers, 'set' | 'append'> {
+  return {
+    set: (name, value) => {
+      record[name.toLowerCase()] = value;
+    },
+    append: (name, value) => {
+      const key = name.toLowerCase();
+      const had = record[key];
+      record[key] = had === undefined ? value : `${had}, ${value}`;
+    },
+  };
+}
+
 /** Checks the option; throws `CONFIG` naming `cors.origin` with the fix. */
 export function createCors(options: HandlerCorsOptions): Cors {
   const list = typeof options.origin === 'string' ? [options.origin] : options.origin;
@@ -71,7 +86,7 @@ export function createCors(options: HandlerCorsOptions): Cors {
     });
   }
 
-  const allow = (headers: Headers, origin: string) => {
+  const allow = (headers: Pick<Headers, 'set'>, origin: string) => {
     headers.set('access-control-allow-origin', origin);
     if (credentials) headers.set('access-control-allow-credentials', 'true');
   };
@@ -96,14 +111,15 @@ export function createCors(options: HandlerCorsOptions): Cors {
         if (request.method === 'OPTIONS' && request.headers.has('access-control-request-method')) {
           return preflight(request, origin);
         }
-        const response = await handler(request);
-        // In place: the response keeps its identity (the Node adapter's fast path, the no-route mark).
-        response.headers.append('vary', 'Origin');
+        const reply = await handler(request);
+        // In place: the reply keeps its identity (the Node adapter's fast path, the no-route mark).
+        const headers = reply instanceof JsonReply ? plainHeaders(reply.headers) : reply.headers;
+        headers.append('vary', 'Origin');
         if (origin !== null && origins.has(origin)) {
-          allow(response.headers, origin);
-          response.headers.set('access-control-expose-headers', EXPOSED);
+          allow(headers, origin);
+          headers.set('access-control-expose-headers', EXPOSED);
         }
-        return response;
+        return reply;
       };
     },
   };

@@ -7,7 +7,8 @@ import { type CatalogDefinition, type CatalogLabels, catalogLabels } from '../co
 import { isStorableId } from '../core/validate.js';
 import { ActivityError } from '../errors.js';
 import { parseFilter, type ResolvedFilter, resolveFilter } from '../filters.js';
-import { entryFieldsParam, projectEntry } from '../summary.js';
+import { entryFieldsParam, summaryWith } from '../summary.js';
+import { encodeSummaryPage } from '../summaryPage.js';
 import type { ActivityFilter, ActivityStore, Viewer, ViewerPermission } from '../types.js';
 import { type Cors, createCors, type HandlerCorsOptions } from './cors.js';
 import { type CrossSiteGuard, checkCrossSite, REQUEST_MARKER_HEADER } from './crossSite.js';
@@ -15,18 +16,24 @@ import { createExporter, type Exporter, type ExportNotice } from './export.js';
 import { planHistogram } from './histogramPlan.js';
 import {
   createPositionCodec,
-  errorResponse,
+  errorReply,
   headers,
   intParam,
   isNoRoute,
-  json,
+  JsonReply,
+  jsonReply,
   noRoute,
   type Position,
+  REPLY_HANDLER,
+  type Reply,
+  signalOf,
+  toResponse,
 } from './http.js';
 import { type HandlerIntegrityOptions, integrityRoutes } from './integrity.js';
 import {
   createRetryRunner,
   decorateEntry,
+  findRetryHandler,
   NotRetryableError,
   type RetryOptions,
   type RetryRunner,
@@ -154,7 +161,7 @@ interface Ctx {
   base: string;
 }
 
-type RouteFn = (ctx: Ctx) => Promise<Response>;
+type RouteFn = (ctx: Ctx) => Promise<Reply>;
 
 interface Route {
   method: 'GET' | 'POST';
@@ -170,9 +177,10 @@ interface Route {
 }
 
 /** A HEAD answer: the GET's status and headers, its body released unread. */
-function headersOnly(response: Response): Response {
-  void response.body?.cancel().catch(() => undefined);
-  return new Response(null, { status: response.status, headers: response.headers });
+function headersOnly(reply: Reply): Reply {
+  if (reply instanceof JsonReply) return new JsonReply(reply.status, reply.headers, undefined);
+  void reply.body?.cancel().catch(() => undefined);
+  return new Response(null, { status: reply.status, headers: reply.headers });
 }
 
 /** Reads a positive-integer option, or fails at construction naming it. */
@@ -318,10 +326,21 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
         const filter = filterOf(ctx);
         const limit = intParam(ctx.params, 'limit', defaultLimit, maxLimit);
         const cursor = ctx.params.get('cursor');
-        const after = cursor ? await codec.decode(ctx.viewer.orgId, cursor, 'cursor') : undefined;
-        const page = await store.query({ ...filter, orgId: ctx.viewer.orgId, limit, after });
-        const nextCursor = page.next ? await codec.encode(ctx.viewer.orgId, page.next) : null;
-        return json({ entries: page.entries.map((e) => projectEntry(decorate(e), fields)), nextCursor });
+        const orgId = ctx.viewer.orgId;
+        const after = cursor ? await codec.decode(orgId, cursor, 'cursor') : undefined;
+        const query = { ...filter, orgId, limit, after };
+        if (fields === 'full') {
+          const page = await store.query(query);
+          const nextCursor = page.next ? await codec.encode(orgId, page.next) : null;
+          return jsonReply({ entries: page.entries.map(decorate), nextCursor });
+        }
+        // A store that can read only a row's columns does; the others' full entries are projected here.
+        const page = store.querySummaries ? await store.querySummaries(query) : await store.query(query);
+        const nextCursor = page.next ? await codec.encode(orgId, page.next) : null;
+        const rows = page.entries.map((e) =>
+          summaryWith(e, findRetryHandler(options.retry, e) !== undefined),
+        );
+        return jsonReply(encodeSummaryPage(orgId, rows, nextCursor));
       },
     },
     {
@@ -332,7 +351,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
         // fault 9: an id no entry can have (NUL, control characters) is not asked of the store.
         const entry = isStorableId(ctx.id) ? await store.get(ctx.viewer.orgId, ctx.id) : undefined;
         if (!entry) throw new ActivityError('NOT_FOUND', 'no such entry', { status: 404 });
-        return json(decorate(entry));
+        return jsonReply(decorate(entry));
       },
     },
     {
@@ -345,7 +364,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
         if (!retries)
           throw new NotRetryableError(entry, entry.retriggerUrl ?? options.retry?.retriggerUrl?.(entry));
         const run = retries.start(entry, ctx.viewer);
-        return json({ entryId: run.id }, 202);
+        return jsonReply({ entryId: run.id }, 202);
       },
     },
     {
@@ -353,7 +372,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       path: ['facets'],
       permission: 'read',
       async run(ctx) {
-        return json(await store.facets({ ...filterOf(ctx), orgId: ctx.viewer.orgId }));
+        return jsonReply(await store.facets({ ...filterOf(ctx), orgId: ctx.viewer.orgId }));
       },
     },
     {
@@ -366,7 +385,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
         const plan = await planHistogram(store, orgId, filter, now().getTime(), ctx.params.get('bucket'));
         // The filter's own bounds, as list, facets and export use them: an open end stays open.
         const buckets = await store.histogram({ ...filter, orgId, bucketMs: plan.bucketMs });
-        return json({
+        return jsonReply({
           bucket: plan.bucket,
           bucketMs: plan.bucketMs,
           from: new Date(plan.fromMs).toISOString(),
@@ -389,7 +408,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
         const count = await ex.count(ctx.viewer, filter);
         if (count > ex.asyncThreshold) {
           // Starting a job changes state, so it is POST-only; the client follows this transparently.
-          return json(
+          return jsonReply(
             {
               error: {
                 code: 'CONFLICT',
@@ -411,7 +430,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       permission: 'export',
       async run(ctx) {
         const started = await requireExporter().start(ctx.viewer, filterOf(ctx), ctx.base);
-        return json(started, 202);
+        return jsonReply(started, 202);
       },
     },
     {
@@ -421,7 +440,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       async run(ctx) {
         const status = await requireExporter().status(ctx.viewer, ctx.id);
         if (!status) throw new ActivityError('NOT_FOUND', 'no such export', { status: 404 });
-        return json(status);
+        return jsonReply(status);
       },
     },
     {
@@ -455,7 +474,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
         const orgOpen = tailsByOrg.get(orgId) ?? 0;
         if (tailsOpen >= tailTotal || orgOpen >= tailPerOrg) {
           const scope = tailsOpen >= tailTotal ? 'on this server' : 'for this organization';
-          return json(
+          return jsonReply(
             {
               error: {
                 code: 'RATE_LIMITED',
@@ -483,7 +502,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
           lagMs: options.tailLagMs,
           decorate,
           fields: entryFieldsParam(ctx.params),
-          signal: ctx.request.signal,
+          signal: signalOf(ctx.request),
           maxBacklogBytes: options.tailMaxBacklogBytes,
           now,
           onClose() {
@@ -514,7 +533,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       // Public and content-free: load balancers probe it without credentials.
       permission: null,
       async run() {
-        return json({ status: 'ok' });
+        return jsonReply({ status: 'ok' });
       },
     },
     {
@@ -522,7 +541,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       path: ['catalog'],
       permission: 'read',
       async run() {
-        return json(catalogJson);
+        return jsonReply(catalogJson);
       },
     },
     ...integrityRoutes({ store, options: options.integrity, filterOf, now }),
@@ -564,12 +583,12 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
   }
 
   /** HEAD answers headers only, errors included; a no-route 404 stays itself so adapters fall through. */
-  async function handle(request: Request): Promise<Response> {
+  async function handle(request: Request): Promise<Reply> {
     const response = await dispatch(request);
     return request.method === 'HEAD' && !isNoRoute(response) ? headersOnly(response) : response;
   }
 
-  async function dispatch(request: Request): Promise<Response> {
+  async function dispatch(request: Request): Promise<Reply> {
     try {
       const url = new URL(request.url);
       const located = locate(url.pathname);
@@ -600,16 +619,19 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       return await route.run({ request, url, params: url.searchParams, viewer, id, base });
     } catch (error) {
       if (error instanceof NotRetryableError && error.retriggerUrl !== undefined) {
-        return errorResponse(error, { retriggerUrl: error.retriggerUrl });
+        return errorReply(error, { retriggerUrl: error.retriggerUrl });
       }
-      return errorResponse(error);
+      return errorReply(error);
     }
   }
 
   const methodNotAllowed = (allow: string) =>
-    json({ error: { code: 'HTTP', message: `method not allowed; use ${allow}` } }, 405, { allow });
+    jsonReply({ error: { code: 'HTTP', message: `method not allowed; use ${allow}` } }, 405, { allow });
 
-  return Object.assign(cors ? cors.wrap(handle) : handle, {
+  const replyHandler = cors ? cors.wrap(handle) : handle;
+  const fetchHandler = async (request: Request) => toResponse(await replyHandler(request));
+  return Object.assign(fetchHandler, {
+    [REPLY_HANDLER]: replyHandler,
     async idle() {
       await retries?.idle();
     },

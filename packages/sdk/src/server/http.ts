@@ -34,20 +34,52 @@ export function headers(extra: Record<string, string> = {}): Headers {
   return h;
 }
 
-/** Body bytes of the responses made by {@link json}, so a server adapter can write them without a stream. */
+/**
+ * A JSON answer before it is made a `Response`. The handler's routes answer with these; the fetch-standard
+ * handler turns them into Responses ({@link toResponse}), while the Node adapter writes them as they are:
+ * building a web Response (headers, a byte stream over a copy of the body) costs more than the rest of
+ * the handler's work on a list page.
+ */
+export class JsonReply {
+  constructor(
+    /** HTTP status. */
+    readonly status: number,
+    /** Header names in lower case. */
+    readonly headers: Record<string, string>,
+    /** The JSON bytes; undefined for a HEAD answer. */
+    readonly body: Uint8Array<ArrayBuffer> | undefined,
+  ) {}
+}
+
+/** What a route or the handler answers: a web Response, or a JSON answer not yet made one. */
+export type Reply = Response | JsonReply;
+
+/** A JSON reply (`application/json; charset=utf-8`) with the security headers. */
+export function jsonReply(body: unknown, status = 200, extra: Record<string, string> = {}): JsonReply {
+  return new JsonReply(
+    status,
+    { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', ...extra },
+    encoder.encode(JSON.stringify(body)),
+  );
+}
+
+/** Body bytes of the responses made from a {@link JsonReply}, so an adapter can write them without a stream. */
 const serialized = new WeakMap<Response, Uint8Array>();
+
+/** The Response of a reply (a Response stays itself); a no-route mark carries over. */
+export function toResponse(reply: Reply): Response {
+  if (!(reply instanceof JsonReply)) return reply;
+  // Bytes, not the string: a string body is re-scanned for lone surrogates and encoded by the Response
+  // constructor, which costs as much as the stringify on a 50-entry page.
+  const response = new Response(reply.body ?? null, { status: reply.status, headers: reply.headers });
+  if (reply.body !== undefined) serialized.set(response, reply.body);
+  if (unmatched.has(reply)) unmatched.add(response);
+  return response;
+}
 
 /** A JSON response (`application/json; charset=utf-8`) with the security headers. */
 export function json(body: unknown, status = 200, extra: Record<string, string> = {}): Response {
-  // Bytes, not the string: a string body is re-scanned for lone surrogates and encoded by the Response
-  // constructor, which costs as much as the stringify on a 50-entry page.
-  const bytes = encoder.encode(JSON.stringify(body));
-  const response = new Response(bytes, {
-    status,
-    headers: headers({ 'content-type': 'application/json; charset=utf-8', ...extra }),
-  });
-  serialized.set(response, bytes);
-  return response;
+  return toResponse(jsonReply(body, status, extra));
 }
 
 /**
@@ -58,28 +90,58 @@ export function serializedBody(response: Response): Uint8Array | undefined {
   return response.bodyUsed ? undefined : serialized.get(response);
 }
 
-/** The JSON error body: `{ error: { code, message, field?, ...details } }`. */
-export function errorResponse(error: unknown, details: Record<string, unknown> = {}): Response {
+/** The JSON error reply: `{ error: { code, message, field?, ...details } }`. */
+export function errorReply(error: unknown, details: Record<string, unknown> = {}): JsonReply {
   if (error instanceof ActivityError) {
     const status = ERROR_STATUS[error.code] ?? error.status ?? 500;
-    if (status < 500) return json({ error: { ...error.toJSON(), ...details } }, status);
+    if (status < 500) return jsonReply({ error: { ...error.toJSON(), ...details } }, status);
   }
   // Internal failures keep their details server-side: a store message may name tables or paths.
-  return json({ error: { code: 'HTTP', message: 'internal error' } }, 500);
+  return jsonReply({ error: { code: 'HTTP', message: 'internal error' } }, 500);
 }
 
-const unmatched = new WeakSet<Response>();
+/** The JSON error body as a Response; see {@link errorReply}. */
+export function errorResponse(error: unknown, details: Record<string, unknown> = {}): Response {
+  return toResponse(errorReply(error, details));
+}
+
+const unmatched = new WeakSet<Reply>();
 
 /** A 404 for a path no route matches; adapters such as Express middleware pass these on with `next()`. */
-export function noRoute(): Response {
-  const response = errorResponse(new ActivityError('NOT_FOUND', 'no such route'));
-  unmatched.add(response);
-  return response;
+export function noRoute(): JsonReply {
+  const reply = errorReply(new ActivityError('NOT_FOUND', 'no such route'));
+  unmatched.add(reply);
+  return reply;
 }
 
-/** True when `response` came from {@link noRoute}. */
-export function isNoRoute(response: Response): boolean {
-  return unmatched.has(response);
+/** True when `reply` came from {@link noRoute}. */
+export function isNoRoute(reply: Reply): boolean {
+  return unmatched.has(reply);
+}
+
+/**
+ * The handler's internal entry: the same answers as the fetch-standard function, before JSON replies are
+ * made Responses. The Node adapter calls it when present (see `toNodeHandler`).
+ */
+export const REPLY_HANDLER: unique symbol = Symbol.for('@activity/sdk.replyHandler');
+
+/** The internal entry's type: {@link REPLY_HANDLER}. */
+export type ReplyHandler = (request: Request) => Promise<Reply>;
+
+/**
+ * Signals of requests the Node adapter made without one: a Request given a signal follows it with a
+ * listener, a second AbortController and a finalizer, which costs about as much as the route itself.
+ */
+const requestSignals = new WeakMap<Request, AbortSignal>();
+
+/** Gives `request` the abort signal of its connection (see {@link signalOf}). */
+export function attachSignal(request: Request, signal: AbortSignal): void {
+  requestSignals.set(request, signal);
+}
+
+/** The signal that aborts when `request`'s client goes away: the adapter's, else the Request's own. */
+export function signalOf(request: Request): AbortSignal {
+  return requestSignals.get(request) ?? request.signal;
 }
 
 /** A keyset position: the (occurredAt, id) of the last entry seen, newest-first order. */

@@ -5,7 +5,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { isNoRoute, serializedBody } from './http.js';
+import {
+  attachSignal,
+  isNoRoute,
+  JsonReply,
+  REPLY_HANDLER,
+  type Reply,
+  type ReplyHandler,
+  serializedBody,
+} from './http.js';
 
 /** A fetch-standard handler, such as the one `createActivityHandler` returns. */
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -23,7 +31,10 @@ export type ExpressMiddleware = (
 /** A host name, IPv4 or bracketed IPv6 address, with an optional port: what a Host header may be. */
 const HOST = /^(?:(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
-function toRequest(req: IncomingMessage & { originalUrl?: string }, signal: AbortSignal): Request {
+function toRequest(
+  req: IncomingMessage & { originalUrl?: string },
+  signal: AbortSignal | undefined,
+): Request {
   const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
   // The Host header is the client's to choose: a malformed one must not make `new URL` throw (a 500), and
   // links meant for users come from the handler's `publicBaseUrl`, never from it.
@@ -41,7 +52,8 @@ function toRequest(req: IncomingMessage & { originalUrl?: string }, signal: Abor
   const method = req.method ?? 'GET';
   // A body parser (express.json) may have consumed the stream already; then there is nothing left to pass.
   const hasBody = method !== 'GET' && method !== 'HEAD' && !req.readableEnded;
-  const init: RequestInit & { duplex?: 'half' } = { method, headers: requestHeaders, signal };
+  const init: RequestInit & { duplex?: 'half' } = { method, headers: requestHeaders };
+  if (signal) init.signal = signal;
   if (hasBody) {
     init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
     init.duplex = 'half';
@@ -49,7 +61,15 @@ function toRequest(req: IncomingMessage & { originalUrl?: string }, signal: Abor
   return new Request(url, init);
 }
 
-async function writeResponse(response: Response, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function writeResponse(response: Reply, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  if (response instanceof JsonReply) {
+    // The handler's JSON answer as it is: no web Response, headers or stream are built for it.
+    const out: Record<string, string> = { ...response.headers };
+    if (response.body !== undefined) out['content-length'] = String(response.body.byteLength);
+    res.writeHead(response.status, out);
+    res.end(response.body);
+    return;
+  }
   const out: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') out[name] = value;
@@ -106,14 +126,24 @@ function serve(
   handler: FetchHandler,
   req: IncomingMessage & { originalUrl?: string },
   res: ServerResponse,
-  onResponse?: (response: Response) => boolean,
+  onResponse?: (response: Reply) => boolean,
 ): Promise<void> {
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
   });
   return (async () => {
-    const response = await handler(toRequest(req, controller.signal));
+    // The activity handler's own entry skips making JSON answers into Responses, and reads the
+    // connection's signal from the adapter rather than from the Request (see `signalOf`).
+    const direct = (handler as { [REPLY_HANDLER]?: ReplyHandler })[REPLY_HANDLER];
+    let response: Reply;
+    if (direct) {
+      const request = toRequest(req, undefined);
+      attachSignal(request, controller.signal);
+      response = await direct(request);
+    } else {
+      response = await handler(toRequest(req, controller.signal));
+    }
     if (onResponse && !onResponse(response)) return;
     await writeResponse(response, res, controller.signal);
   })();

@@ -4,7 +4,7 @@
  */
 import type { ActivityRecorder, JobRun } from '../core/api.js';
 import { ActivityError } from '../errors.js';
-import type { ActivityEntry, Viewer } from '../types.js';
+import type { ActivityEntry, Viewer, WebhookInfo } from '../types.js';
 
 /** What a retry handler receives. */
 export interface RetryContext {
@@ -41,7 +41,7 @@ const own = <T>(record: Record<string, T> | undefined, key: string | undefined):
 /** The handler registered for an entry: by job name for jobs, by provider for webhooks. */
 export function findRetryHandler(
   options: RetryOptions | undefined,
-  entry: ActivityEntry,
+  entry: Pick<ActivityEntry, 'type' | 'action'> & { webhook?: Pick<WebhookInfo, 'provider'> | undefined },
 ): RetryHandler | undefined {
   if (entry.type === 'BACKGROUND_JOB') return own(options?.jobs, entry.action);
   if (entry.type === 'WEBHOOK') return own(options?.providers, entry.webhook?.provider);

@@ -18,6 +18,7 @@ import type {
   JobUpdate,
   StorePage,
   StoreQuery,
+  SummarySource,
 } from '../types.js';
 
 export {
@@ -43,6 +44,24 @@ function countBy(entries: ActivityEntry[], key: (e: ActivityEntry) => string | u
 
 const idemKey = (orgId: string, key: string) => `${orgId}\u0000${key}`;
 
+/** A copy of the parts of an entry a list row is made from. */
+function summarySource(e: ActivityEntry): SummarySource {
+  const out: SummarySource = {
+    id: e.id,
+    orgId: e.orgId,
+    occurredAt: e.occurredAt,
+    type: e.type,
+    status: e.status,
+    actor: { ...e.actor },
+    action: e.action,
+  };
+  if (e.entity) out.entity = { ...e.entity };
+  if (e.summary !== undefined) out.summary = e.summary;
+  if (e.progress) out.progress = { ...e.progress };
+  if (e.webhook) out.webhook = { provider: e.webhook.provider, eventType: e.webhook.eventType };
+  return out;
+}
+
 /**
  * An in-memory {@link ActivityStore}: the reference implementation the conformance suite is written
  * against, also handy in tests, Storybook and demos. Entries are deep-copied in and out.
@@ -60,6 +79,28 @@ export function createMemoryStore(): ActivityStore {
     const out: ActivityEntry[] = [];
     for (const e of byId.values()) if (e.orgId === query.orgId && matchesFilter(e, query)) out.push(e);
     return out;
+  };
+
+  /** One page of `query`, newest first, each entry copied out by `copy`. */
+  const page = <E>(query: StoreQuery, copy: (e: ActivityEntry) => E): StorePage<E> => {
+    open();
+    const limit = checkQuery(query);
+    let rows = select(query);
+    if (query.after) {
+      const ms = Date.parse(query.after.occurredAt);
+      const id = query.after.id;
+      rows = rows.filter((e) => {
+        const t = Date.parse(e.occurredAt);
+        return t < ms || (t === ms && e.id < id);
+      });
+    }
+    rows.sort(compareNewestFirst);
+    const kept = rows.slice(0, limit);
+    const last = kept[kept.length - 1];
+    const entries = kept.map(copy);
+    return rows.length > limit && last
+      ? { entries, next: { occurredAt: last.occurredAt, id: last.id } }
+      : { entries };
   };
 
   return {
@@ -97,23 +138,11 @@ export function createMemoryStore(): ActivityStore {
     },
 
     async query(query: StoreQuery): Promise<StorePage> {
-      open();
-      const limit = checkQuery(query);
-      let rows = select(query);
-      if (query.after) {
-        const ms = Date.parse(query.after.occurredAt);
-        const id = query.after.id;
-        rows = rows.filter((e) => {
-          const t = Date.parse(e.occurredAt);
-          return t < ms || (t === ms && e.id < id);
-        });
-      }
-      rows.sort(compareNewestFirst);
-      const page = rows.slice(0, limit).map((e) => structuredClone(e));
-      const last = page[page.length - 1];
-      return rows.length > limit && last
-        ? { entries: page, next: { occurredAt: last.occurredAt, id: last.id } }
-        : { entries: page };
+      return page(query, (e) => structuredClone(e));
+    },
+
+    async querySummaries(query: StoreQuery): Promise<StorePage<SummarySource>> {
+      return page(query, summarySource);
     },
 
     async facets(query: StoreQuery): Promise<Facets> {
