@@ -1,4 +1,5 @@
 /** Schema steps of a single-node ClickHouse store. Versions only grow; a shipped migration is never edited. */
+import type { ClickHouseClient } from '@clickhouse/client';
 import {
   ENGINE_CLAUSE,
   entryColumns,
@@ -86,3 +87,39 @@ export const MIGRATIONS: readonly ClickHouseMigration[] = [
     ],
   },
 ];
+
+/**
+ * Creates the database and the migrations table, and applies the migrations not applied yet. Statements
+ * are idempotent, so two processes migrating at once both succeed.
+ */
+export async function applyMigrations(
+  client: ClickHouseClient,
+  db: string,
+  migrationsTable: string,
+  tables: ChTableNames,
+): Promise<void> {
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS ${migrationsTable}
+            (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+            ENGINE = ReplacingMergeTree ORDER BY version`,
+  });
+  const rs = await client.query({ query: `SELECT version FROM ${migrationsTable}`, format: 'JSONEachRow' });
+  const applied = new Set((await rs.json<{ version: number | string }>()).map((r) => Number(r.version)));
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    // Mutations wait for their rows; no deduplication: a copy made by a migration is never a retried
+    // insert (and chdb keeps a session's last insert_deduplication_token for the statements after it).
+    for (const query of m.statements(tables)) {
+      await client.command({
+        query,
+        clickhouse_settings: { lightweight_deletes_sync: '2', mutations_sync: '2', insert_deduplicate: 0 },
+      });
+    }
+    await client.insert({
+      table: migrationsTable,
+      values: [{ version: m.version, name: m.name }],
+      format: 'JSONEachRow',
+    });
+  }
+}

@@ -5,10 +5,10 @@
  * version already reached the entries table (the moment between a finish's two inserts, or a crash
  * between them).
  */
-import { toMs } from '../core/storeQuery.js';
+import { sortFacet, toMs } from '../core/storeQuery.js';
 // Shared with the PostgreSQL store (plain functions, no driver import).
 import { likePattern, safeText } from '../postgres/rows.js';
-import type { StoreQuery } from '../types.js';
+import type { FacetCount, Facets, StoreQuery } from '../types.js';
 import { keyMs } from './rows.js';
 
 /** Quoted names of the store's two tables. */
@@ -118,4 +118,49 @@ export function histogramSql(t: ChTables, where: string): string {
   return `SELECT intDiv(occurred_ms - if(occurred_ms < 0, {bucket:Int64} - 1, 0), {bucket:Int64}) AS b, count() AS n,
                 countIf(status IN ('FAILED', 'WARNING')) AS failures
          FROM (${visibleSql(t, 'occurred_ms, status', where)}) GROUP BY b ORDER BY b`;
+}
+
+/** A row of {@link facetsSql}. */
+export interface FacetRow {
+  type: string;
+  status: string;
+  actor_id: string;
+  entity_type: string;
+  label: string;
+  n: number | string;
+  g: number | string;
+}
+
+/** The facets of {@link facetsSql}'s rows, each list sorted as every store sorts it. */
+export function facetsOf(rows: FacetRow[]): Facets {
+  const facets: Facets = { types: [], statuses: [], actors: [], entityTypes: [], total: 0 };
+  for (const r of rows) {
+    const n = Number(r.n);
+    // grouping() sets a bit for each column that is NOT grouped in the row's set (first column = high bit).
+    switch (Number(r.g)) {
+      case 0b0111:
+        facets.types.push({ value: r.type, count: n });
+        break;
+      case 0b1011:
+        facets.statuses.push({ value: r.status, count: n });
+        break;
+      case 0b1101: {
+        const c: FacetCount = { value: r.actor_id, count: n };
+        if (r.label !== '') c.label = r.label;
+        facets.actors.push(c);
+        break;
+      }
+      case 0b1110:
+        if (r.entity_type !== '') facets.entityTypes.push({ value: r.entity_type, count: n });
+        break;
+      case 0b1111:
+        facets.total = n;
+        break;
+    }
+  }
+  sortFacet(facets.types);
+  sortFacet(facets.statuses);
+  sortFacet(facets.actors);
+  sortFacet(facets.entityTypes);
+  return facets;
 }

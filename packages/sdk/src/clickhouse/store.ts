@@ -1,14 +1,11 @@
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
-import { checkBucketMs, checkQuery, sortFacet, toMs } from '../core/storeQuery.js';
+import { checkBucketMs, checkQuery } from '../core/storeQuery.js';
 import { ActivityError } from '../errors.js';
 import type { IntegrityStore } from '../integrity/types.js';
-// Shared with the PostgreSQL store (plain functions, no driver import).
-import { applyJobUpdate } from '../postgres/rows.js';
 import type {
   ActivityEntry,
   ActivityStore,
   AppendResult,
-  FacetCount,
   Facets,
   HistogramBucket,
   JobUpdate,
@@ -17,11 +14,13 @@ import type {
 import { appendEntries } from './append.js';
 import { clickhouseClusterDDL } from './cluster.js';
 import { clickhouseIntegrity } from './integrity.js';
-import { type ChTableNames, MIGRATIONS } from './migrations.js';
+import { chIo, storeFailed } from './io.js';
+import { updateRun } from './jobs.js';
+import { applyMigrations, type ChTableNames } from './migrations.js';
 import { readPage } from './page.js';
-import { facetsSql, getSql, histogramSql, runningSql, whereClause } from './reads.js';
-import { keyMs, rowValues } from './rows.js';
-import { KEYS_SUFFIX, ROW_COLUMNS, RUNS_SUFFIX } from './schema.js';
+import { type FacetRow, facetsOf, facetsSql, getSql, histogramSql, whereClause } from './reads.js';
+import { deleteEntriesBefore } from './retention.js';
+import { KEYS_SUFFIX, RUNS_SUFFIX } from './schema.js';
 
 /** Options of {@link createClickHouseStore}. Give either a `client` (yours; never closed by the store) or a `url`. */
 export interface ClickHouseStoreOptions {
@@ -80,14 +79,6 @@ function identifier(value: string, field: string): string {
   }
   return `\`${value}\``;
 }
-
-function storeFailed(what: string, cause: unknown): ActivityError {
-  const detail = cause instanceof Error ? `: ${cause.message}` : '';
-  return new ActivityError('STORE_FAILED', `clickhouse store: ${what} failed${detail}`, { cause });
-}
-
-/** Settings of every mutation the store runs: it returns once the rows are gone. */
-const SYNC = { lightweight_deletes_sync: '2', mutations_sync: '2' } as const;
 
 /** Quoted table names of a single node, or of a cluster's Distributed tables and their local tables. */
 function tableNames(options: ClickHouseStoreOptions) {
@@ -155,30 +146,7 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
         for (const query of cluster.statements) await client.command({ query });
         return;
       }
-      await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
-      await client.command({
-        query: `CREATE TABLE IF NOT EXISTS ${migrationsTable}
-                (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-                ENGINE = ReplacingMergeTree ORDER BY version`,
-      });
-      const rs = await client.query({
-        query: `SELECT version FROM ${migrationsTable}`,
-        format: 'JSONEachRow',
-      });
-      const applied = new Set((await rs.json<{ version: number | string }>()).map((r) => Number(r.version)));
-      for (const m of MIGRATIONS) {
-        if (applied.has(m.version)) continue;
-        // Statements are idempotent, so two processes migrating at once both succeed. No deduplication:
-        // a copy made by a migration is never a retried insert (and chdb keeps a session's last token).
-        for (const query of m.statements(t)) {
-          await client.command({ query, clickhouse_settings: { ...SYNC, insert_deduplicate: 0 } });
-        }
-        await client.insert({
-          table: migrationsTable,
-          values: [{ version: m.version, name: m.name }],
-          format: 'JSONEachRow',
-        });
-      }
+      await applyMigrations(client, db, migrationsTable, t);
     } catch (err) {
       throw storeFailed('migration', err);
     }
@@ -199,46 +167,7 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
     if (options.migrate !== false) await migrate();
   }
 
-  async function select<R>(what: string, query: string, params: Record<string, unknown>): Promise<R[]> {
-    await ready();
-    try {
-      const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
-      return await rs.json<R>();
-    } catch (err) {
-      throw storeFailed(what, err);
-    }
-  }
-
-  async function insert(what: string, table: string, rows: unknown[][], token: string): Promise<void> {
-    try {
-      await client.insert({
-        table,
-        values: rows,
-        columns: [...ROW_COLUMNS],
-        format: 'JSONCompactEachRow',
-        // A retried insert (timeout after the server committed) is dropped by the server, not doubled.
-        // On a cluster the insert returns once the shard has it, and the token travels with it there.
-        clickhouse_settings: cluster
-          ? { insert_deduplication_token: token, insert_distributed_sync: 1 }
-          : { insert_deduplication_token: token },
-      });
-    } catch (err) {
-      throw storeFailed(what, err);
-    }
-  }
-
-  async function remove(what: string, target: string, where: string, params: Record<string, unknown>) {
-    try {
-      // Lightweight DELETE masks rows at once; waiting makes the count true when this returns.
-      await client.command({
-        query: `DELETE FROM ${target} WHERE ${where}`,
-        query_params: params,
-        clickhouse_settings: SYNC,
-      });
-    } catch (err) {
-      throw storeFailed(what, err);
-    }
-  }
+  const { select, insert, remove } = chIo(client, { distributed: cluster !== undefined, ready });
 
   return {
     migrate,
@@ -249,22 +178,8 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
       return appendEntries({ ...t, select, insert }, entries);
     },
 
-    async updateJob(orgId: string, id: string, update: JobUpdate): Promise<boolean> {
-      const [row] = await select<{ doc: string; version: number | string }>('updateJob', getSql(t), {
-        org: orgId,
-        id,
-      });
-      if (!row) return false;
-      const current = JSON.parse(row.doc) as ActivityEntry;
-      if (current.status !== 'IN_PROGRESS') return false;
-      const version = Number(row.version) + 1;
-      const values = [rowValues(applyJobUpdate(current, update), version)];
-      const token = `job:${id}:${version}`;
-      // A finish writes the final version to the entries table first, then to the runs table, where it
-      // ends the run for FINAL; readers that see both in between take the entries table's.
-      if (values[0]?.[6] !== 'IN_PROGRESS') await insert('updateJob', t.main, values, token);
-      await insert('updateJob', t.runs, values, token);
-      return true;
+    updateJob(orgId: string, id: string, update: JobUpdate): Promise<boolean> {
+      return updateRun({ select, insert }, t, orgId, id, update);
     },
 
     async get(orgId, id) {
@@ -289,45 +204,8 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
     async facets(query): Promise<Facets> {
       checkQuery({ ...query, limit: undefined, after: undefined });
       const params: Record<string, unknown> = {};
-      const rows = await select<{
-        type: string;
-        status: string;
-        actor_id: string;
-        entity_type: string;
-        label: string;
-        n: number | string;
-        g: number | string;
-      }>('facets', facetsSql(t, whereClause(query, params, false)), params);
-      const facets: Facets = { types: [], statuses: [], actors: [], entityTypes: [], total: 0 };
-      for (const r of rows) {
-        const n = Number(r.n);
-        // grouping() sets a bit for each column that is NOT grouped in the row's set (first column = high bit).
-        switch (Number(r.g)) {
-          case 0b0111:
-            facets.types.push({ value: r.type, count: n });
-            break;
-          case 0b1011:
-            facets.statuses.push({ value: r.status, count: n });
-            break;
-          case 0b1101: {
-            const c: FacetCount = { value: r.actor_id, count: n };
-            if (r.label !== '') c.label = r.label;
-            facets.actors.push(c);
-            break;
-          }
-          case 0b1110:
-            if (r.entity_type !== '') facets.entityTypes.push({ value: r.entity_type, count: n });
-            break;
-          case 0b1111:
-            facets.total = n;
-            break;
-        }
-      }
-      sortFacet(facets.types);
-      sortFacet(facets.statuses);
-      sortFacet(facets.actors);
-      sortFacet(facets.entityTypes);
-      return facets;
+      const rows = await select<FacetRow>('facets', facetsSql(t, whereClause(query, params, false)), params);
+      return facetsOf(rows);
     },
 
     async histogram(query): Promise<HistogramBucket[]> {
@@ -346,26 +224,8 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
       }));
     },
 
-    async deleteBefore(before, orgId) {
-      const cutoff = toMs(before, 'before');
-      const params: Record<string, unknown> = { before: cutoff, beforeKey: keyMs(cutoff) };
-      const org = orgId === undefined ? '' : 'org_id = {org:String} AND ';
-      if (orgId !== undefined) params.org = orgId;
-      const where = `${org}occurred_ms < {before:Int64} AND occurred_at <= fromUnixTimestamp64Milli({beforeKey:Int64}, 'UTC')`;
-      // Retention is not a hot path: FINAL makes the count exact even with a racing duplicate unmerged.
-      const counted = await select<{ n: number | string }>(
-        'deleteBefore',
-        `SELECT count() AS n FROM (SELECT id FROM ${t.main} FINAL WHERE ${where}
-           UNION ALL ${runningSql(t, 'id', where, orgId !== undefined)})`,
-        params,
-      );
-      const n = Number(counted[0]?.n ?? 0);
-      if (n === 0) return 0;
-      await remove('deleteBefore', deleteTargets.main, where, params);
-      await remove('deleteBefore', deleteTargets.runs, where, params);
-      // The deleted entries' ids and keys may be used again, as on the other stores.
-      await remove('deleteBefore', deleteTargets.keys, `${org}occurred_ms < {before:Int64}`, params);
-      return n;
+    deleteBefore(before, orgId) {
+      return deleteEntriesBefore({ select, remove }, t, deleteTargets, before, orgId);
     },
 
     async listOrgs() {

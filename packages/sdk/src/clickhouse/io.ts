@@ -1,0 +1,69 @@
+/** The ClickHouse store's three ways to talk to the server, each failing with a typed STORE_FAILED. */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ActivityError } from '../errors.js';
+import { ROW_COLUMNS } from './schema.js';
+
+/** A STORE_FAILED error naming the operation, with the driver's error as its cause. */
+export function storeFailed(what: string, cause: unknown): ActivityError {
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  return new ActivityError('STORE_FAILED', `clickhouse store: ${what} failed${detail}`, { cause });
+}
+
+/** Reads, inserts and deletes of the store. */
+export interface ChIo {
+  select<R>(what: string, query: string, params: Record<string, unknown>): Promise<R[]>;
+  /** Inserts rows in `ROW_COLUMNS` order with `token` as the insert's deduplication token. */
+  insert(what: string, table: string, rows: unknown[][], token: string): Promise<void>;
+  /** A lightweight DELETE that returns once the rows are gone. */
+  remove(what: string, target: string, where: string, params: Record<string, unknown>): Promise<void>;
+}
+
+/** The store's I/O on `client`; `ready` runs (migrates) before every read. */
+export function chIo(
+  client: ClickHouseClient,
+  { distributed, ready }: { distributed: boolean; ready: () => Promise<void> },
+): ChIo {
+  return {
+    async select<R>(what: string, query: string, params: Record<string, unknown>): Promise<R[]> {
+      await ready();
+      try {
+        const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+        return await rs.json<R>();
+      } catch (err) {
+        throw storeFailed(what, err);
+      }
+    },
+
+    async insert(what, table, rows, token) {
+      try {
+        await client.insert({
+          table,
+          values: rows,
+          columns: [...ROW_COLUMNS],
+          // No column names per row: less to write and for the server to parse than JSONEachRow.
+          format: 'JSONCompactEachRow',
+          // A retried insert (timeout after the server committed) is dropped by the server, not doubled.
+          // On a cluster the insert returns once the shard has it, and the token travels with it there.
+          clickhouse_settings: distributed
+            ? { insert_deduplication_token: token, insert_distributed_sync: 1 }
+            : { insert_deduplication_token: token },
+        });
+      } catch (err) {
+        throw storeFailed(what, err);
+      }
+    },
+
+    async remove(what, target, where, params) {
+      try {
+        // Lightweight DELETE masks rows at once; waiting makes the count true when this returns.
+        await client.command({
+          query: `DELETE FROM ${target} WHERE ${where}`,
+          query_params: params,
+          clickhouse_settings: { lightweight_deletes_sync: '2', mutations_sync: '2' },
+        });
+      } catch (err) {
+        throw storeFailed(what, err);
+      }
+    },
+  };
+}
