@@ -1,5 +1,6 @@
 // biome-ignore-all lint/a11y/useSemanticElements: a virtualized grid positions rows absolutely, which table elements cannot do
 // biome-ignore-all lint/a11y/useFocusableInteractive: focus stays on the grid; rows are reached with aria-activedescendant
+// biome-ignore-all lint/a11y/noNoninteractiveElementToInteractiveRole: a row's <time> is its grid cell itself (one element less per scrolled row); gridcell is a cell role, not a widget
 // biome-ignore-all lint/a11y/useKeyWithClickEvents: row clicks mirror Enter, which the grid handles for the active row
 import type { ActivityEntrySummary } from '@activity/sdk/client';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -120,13 +121,13 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
     intent.point(entries[i]?.id);
   };
   const count = entries.length + (hasMore ? 1 : 0);
-  // Stable callbacks: the virtualizer recomputes the positions of all `count` items whenever
-  // getItemKey changes, so an inline function would cost O(100k) on every render.
+  // Stable callbacks: the virtualizer recomputes the positions of all `count` items whenever one changes.
   const getScrollElement = useCallback(() => scrollRef.current, []);
   const estimateSize = useCallback(() => rowHeight, [rowHeight]);
-  const getItemKey = useCallback((i: number) => entries[i]?.id ?? `loader-${i}`, [entries]);
-  // Rows have a fixed height (set by the stylesheet), so they are never measured.
-  const virtualizer = useVirtualizer({ count, getScrollElement, estimateSize, overscan, getItemKey });
+  // Rows have a fixed height (set by the stylesheet), so they are never measured, and the virtualizer's
+  // default keys (the index) serve: keying by entry id would build 100k keys on every mount and page load,
+  // for nothing (rows are not focusable, and a row whose entry changes re-renders either way).
+  const virtualizer = useVirtualizer({ count, getScrollElement, estimateSize, overscan });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items[items.length - 1]?.index;
   useEffect(() => {
@@ -152,7 +153,7 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
       intent.point(entries[Number(target?.closest<HTMLElement>('[data-index]')?.dataset.index)]?.id);
     const time = target?.closest('time');
     if (time) time.title = formatExact(time.dateTime, { locale, timeZone });
-    const cut = target?.closest<HTMLElement>('.activity-cell-event, .activity-cell-actor .activity-truncate');
+    const cut = target?.closest<HTMLElement>('.activity-cell-event, .activity-cell-actor');
     if (cut) cut.title = cut.scrollWidth > cut.clientWidth ? (cut.textContent ?? '') : '';
   };
   const activeEntry = active >= 0 ? entries[active] : undefined;
@@ -315,8 +316,11 @@ function statusSlug(status: ActivityEntrySummary['status']): string {
 }
 
 /**
- * One row. Every prop is a primitive or a stable object, so scrolling re-renders only the rows that come
- * into view (and the two whose active state changes), not the whole window.
+ * One row: seven elements, near a bare list's six. Scrolling creates a whole window of rows per frame, so
+ * each element a row saves is style, layout and commit work saved on every frame: each cell is its own
+ * content (the type and status pills are the cells; the status icon is the pill's background image).
+ * Every prop is a primitive or a stable object, so scrolling re-renders only the rows that come into view
+ * (and the two whose active state changes), not the whole window.
  */
 const Row = memo(function Row({
   id,
@@ -331,7 +335,6 @@ const Row = memo(function Row({
   strings,
   labels,
 }: RowProps): ReactNode {
-  const percent = progressPercent(entry.progress);
   const event =
     entry.type === 'WEBHOOK' && entry.webhook ? entry.webhook.eventType : eventLabel(entry, labels);
   const actor = actorLabel(entry);
@@ -346,52 +349,65 @@ const Row = memo(function Row({
       className="activity-row"
       style={{ height: size, transform: `translateY(${start}px)` }}
     >
-      <div role="gridcell" className="activity-cell activity-cell-time">
-        {/* data-short is what narrow tables show instead ("2h"), through CSS, so the text stays whole.
-            The exact time (title) is added on hover by the table. */}
-        <time
-          className="activity-time"
-          dateTime={entry.occurredAt}
-          data-short={formatRelativeCompact(entry.occurredAt, now, locale)}
-        >
-          {formatRelative(entry.occurredAt, new Date(now), locale, strings.justNow)}
-        </time>
-      </div>
-      <div role="gridcell" className="activity-cell activity-cell-type">
-        <span className="activity-type">{strings.types[entry.type]}</span>
-      </div>
-      <div role="gridcell" className="activity-cell activity-cell-actor">
+      {/* data-short is what narrow tables show instead ("2h"), through CSS, so the text stays whole.
+          The exact time (title) is added on hover by the table. */}
+      <time
+        role="gridcell"
+        className="activity-cell activity-cell-time activity-time"
+        dateTime={entry.occurredAt}
+        data-short={formatRelativeCompact(entry.occurredAt, now, locale)}
+      >
+        {formatRelative(entry.occurredAt, new Date(now), locale, strings.justNow)}
+      </time>
+      <span role="gridcell" className="activity-cell-type activity-type">
+        {strings.types[entry.type]}
+      </span>
+      <span role="gridcell" className="activity-cell activity-cell-actor">
         <span className="activity-avatar" data-kind={entry.actor.kind} aria-hidden="true">
           {actor.charAt(0).toUpperCase()}
         </span>
-        <span className="activity-truncate">{actor}</span>
-      </div>
-      <div role="gridcell" className="activity-cell activity-cell-event">
+        {actor}
+      </span>
+      <span role="gridcell" className="activity-cell activity-cell-event">
         {event}
-      </div>
-      <div role="gridcell" className="activity-cell activity-cell-status">
-        {/* StatusBadge's look with its icon drawn by CSS (data-icon): an inline SVG per row is several
-            DOM nodes to create and lay out on every scrolled frame. */}
-        <span className="activity-badge" data-status={statusSlug(entry.status)} data-icon="">
-          {strings.statuses[entry.status]}
-        </span>
-        {entry.status === 'IN_PROGRESS' && (
-          <span
-            role="progressbar"
-            className="activity-progress"
-            aria-label={strings.progressLabel(entry.progress?.processed ?? 0, entry.progress?.total)}
-            aria-valuemin={0}
-            aria-valuemax={100}
-            aria-valuenow={percent}
-          >
-            <span
-              className="activity-progress-bar"
-              data-indeterminate={percent === undefined ? '' : undefined}
-              style={{ width: `${percent ?? 30}%` }}
-            />
-          </span>
-        )}
-      </div>
+      </span>
+      {/* StatusBadge's look, its icon drawn by CSS (data-icon): an inline SVG is several nodes per row. */}
+      <span
+        role="gridcell"
+        className="activity-cell-status activity-badge"
+        data-status={statusSlug(entry.status)}
+        data-icon=""
+      >
+        {strings.statuses[entry.status]}
+        {entry.status === 'IN_PROGRESS' && <ProgressBar progress={entry.progress} strings={strings} />}
+      </span>
     </div>
   );
 });
+
+/** A running job's bar, beside its status pill. */
+function ProgressBar({
+  progress,
+  strings,
+}: {
+  progress: ActivityEntrySummary['progress'];
+  strings: ActivityStrings;
+}): ReactNode {
+  const percent = progressPercent(progress);
+  return (
+    <span
+      role="progressbar"
+      className="activity-progress"
+      aria-label={strings.progressLabel(progress?.processed ?? 0, progress?.total)}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent}
+    >
+      <span
+        className="activity-progress-bar"
+        data-indeterminate={percent === undefined ? '' : undefined}
+        style={{ width: `${percent ?? 30}%` }}
+      />
+    </span>
+  );
+}

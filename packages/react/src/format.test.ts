@@ -1,3 +1,4 @@
+import { formatDistanceStrict } from 'date-fns';
 import { enUS, fr } from 'date-fns/locale';
 import { describe, expect, it } from 'vitest';
 import {
@@ -35,6 +36,32 @@ describe('formatRelative', () => {
     expect(formatRelative('2026-03-10T11:59:00Z', now)).toBe('1 minute ago');
     // A ticking age (a job's heartbeat) keeps its seconds.
     expect(formatRelative('2026-03-10T11:59:48Z', now, undefined, null)).toBe('12 seconds ago');
+  });
+});
+
+describe('formatRelative cache', () => {
+  it('gives date-fns’ own text at every age, rounding boundaries and locales included', () => {
+    // Ages around each rounding boundary (x.5 minutes, x.5 hours) and the unit changes, then a sweep.
+    const ages = [
+      59_999, 60_000, 89_999, 90_000, 90_001, 3_569_999, 3_570_000, 3_599_999, 3_600_000, 5_399_999,
+      5_400_000, 5_400_001, 84_599_999, 84_600_000, 86_399_999, 86_400_000, 86_400_001, 200_000_000,
+    ];
+    for (let ms = 0; ms < 2 * 86_400_000; ms += 77_777) ages.push(ms);
+    for (const locale of [undefined, fr, enUS]) {
+      for (const age of ages) {
+        const at = new Date(now.getTime() - age);
+        const text = formatRelative(at.toISOString(), now, locale, null);
+        expect(text).toBe(formatDistanceStrict(at, now, { addSuffix: true, ...(locale ? { locale } : {}) }));
+      }
+    }
+  });
+  it('keeps locales apart', () => {
+    expect(formatRelative('2026-03-10T11:00:00Z', now)).toBe('1 hour ago');
+    expect(formatRelative('2026-03-10T11:00:00Z', now, fr)).toBe('il y a 1 heure');
+    expect(formatRelativeCompact('2026-03-10T11:00:00Z', now, fr)).toBe(
+      new Intl.NumberFormat('fr', { style: 'unit', unit: 'hour', unitDisplay: 'narrow' }).format(1),
+    );
+    expect(formatRelativeCompact('2026-03-10T11:00:00Z', now)).toBe('1h');
   });
 });
 

@@ -45,6 +45,23 @@ const COMPACT_UNITS = [
   ['second', 1000],
 ] as const;
 
+// Formatted ages, shared by every row of the same age: a scrolled table formats two ages per row it
+// renders, and formatting (Intl, date-fns) costs far more than a lookup. Bounded: cleared when full.
+const compactTexts = new Map<string, string>();
+const relativeTexts = new WeakMap<object, Map<string, string>>();
+const DEFAULT_LOCALE = {};
+const MAX_CACHED = 2_000;
+
+function remember<K>(cache: Map<K, string>, key: K, make: () => string): string {
+  let text = cache.get(key);
+  if (text === undefined) {
+    if (cache.size >= MAX_CACHED) cache.clear();
+    text = make();
+    cache.set(key, text);
+  }
+  return text;
+}
+
 /** "2h", "21m", "3d": the largest whole unit, for narrow tables where "2 hours ago" does not fit. */
 export function formatRelativeCompact(iso: string, now: Date | number, locale?: Locale): string {
   const at = Date.parse(iso);
@@ -52,7 +69,11 @@ export function formatRelativeCompact(iso: string, now: Date | number, locale?: 
   // Clock skew: an entry a few seconds "in the future" reads as 0s, as in formatRelative.
   const ms = Math.max(0, (typeof now === 'number' ? now : now.getTime()) - at);
   const [unit, size] = COMPACT_UNITS.find(([, s]) => ms >= s) ?? COMPACT_UNITS[3];
-  return compactUnitFormat(locale?.code ?? 'en-US', unit).format(Math.floor(ms / size));
+  const count = Math.floor(ms / size);
+  const code = locale?.code ?? 'en-US';
+  return remember(compactTexts, `${code}|${unit}|${count}`, () =>
+    compactUnitFormat(code, unit).format(count),
+  );
 }
 
 /**
@@ -69,8 +90,21 @@ export function formatRelative(
   if (Number.isNaN(date.getTime())) return iso;
   // A clock skew of a few seconds must not print "in 3 seconds" for an entry that just happened.
   const at = date.getTime() > now.getTime() ? now : date;
-  if (justNow !== null && now.getTime() - at.getTime() < 60_000) return justNow;
-  return formatDistanceStrict(at, now, { addSuffix: true, ...(locale ? { locale } : {}) });
+  const ms = now.getTime() - at.getTime();
+  if (justNow !== null && ms < 60_000) return justNow;
+  const format = () => formatDistanceStrict(at, now, { addSuffix: true, ...(locale ? { locale } : {}) });
+  // From a minute to a day, date-fns' text is a function of the rounded minutes or hours alone (its DST
+  // correction applies from a day on), so one string serves every entry of that age.
+  if (ms < 60_000 || ms >= 86_400_000) return format();
+  const minutes = ms / 60_000;
+  const key = minutes < 60 ? `m${Math.round(minutes)}` : `h${Math.round(minutes / 60)}`;
+  const scope = locale ?? DEFAULT_LOCALE;
+  let cache = relativeTexts.get(scope);
+  if (!cache) {
+    cache = new Map();
+    relativeTexts.set(scope, cache);
+  }
+  return remember(cache, key, format);
 }
 
 /** Exact date and time in the viewer's (or the given) time zone, with the zone named. */
