@@ -1,12 +1,5 @@
 import { toMs } from '../core/storeQuery.js';
-import type {
-  ActivityEntry,
-  ActivityStatus,
-  ActivityType,
-  ActorKind,
-  StoreQuery,
-  SummarySource,
-} from '../types.js';
+import type { ActivityEntry, StoreQuery } from '../types.js';
 
 /** A WHERE clause and its parameters. */
 export interface SqlWhere {
@@ -95,101 +88,6 @@ export function pageSql(query: StoreQuery, limit: number): SqlWhere {
     sql: `SELECT data FROM activity_entries WHERE ${where.sql} ORDER BY occurred_at DESC, id DESC LIMIT ?`,
     params: [...where.params, limit + 1],
   };
-}
-
-/**
- * The columns of a summary row, in the order {@link summaryPageSql} selects them. The stored JSON is read
- * for the parts no column holds; the entry's own `occurredAt` text is kept as recorded.
- */
-const SUMMARY_COLUMNS = [
-  'id',
-  'org_id',
-  "data->>'$.occurredAt'",
-  'type',
-  'status',
-  "data->>'$.actor.kind'",
-  'actor_id',
-  'actor_name',
-  "data->>'$.action'",
-  'entity_type',
-  'entity_id',
-  "data->>'$.entity.label'",
-  "data->>'$.summary'",
-  // Progress only matters while the job runs; a finished job's is left unread.
-  "CASE WHEN status = 'IN_PROGRESS' THEN data->>'$.progress.processed' END",
-  "CASE WHEN status = 'IN_PROGRESS' THEN data->>'$.progress.total' END",
-  "CASE WHEN type = 'WEBHOOK' THEN data->>'$.webhook.provider' END",
-  "CASE WHEN type = 'WEBHOOK' THEN data->>'$.webhook.eventType' END",
-].join(', ');
-
-/** The SELECT of one page of summary rows: {@link pageSql}'s rows and order, fewer fields. */
-export function summaryPageSql(query: StoreQuery, limit: number): SqlWhere {
-  const where = buildWhere(query, true);
-  return {
-    sql: `SELECT ${SUMMARY_COLUMNS} FROM activity_entries WHERE ${where.sql} ORDER BY occurred_at DESC, id DESC LIMIT ?`,
-    params: [...where.params, limit + 1],
-  };
-}
-
-/** One row of {@link summaryPageSql}, as better-sqlite3 returns it in raw mode. */
-export type SummaryColumns = [
-  id: string,
-  orgId: string,
-  occurredAt: string,
-  type: ActivityType,
-  status: ActivityStatus,
-  actorKind: ActorKind,
-  actorId: string,
-  actorName: string | null,
-  action: string,
-  entityType: string | null,
-  entityId: string | null,
-  entityLabel: string | null,
-  summary: string | null,
-  processed: number | null,
-  total: number | null,
-  provider: string | null,
-  eventType: string | null,
-];
-
-/** The {@link SummarySource} of a summary row. */
-export function summaryOfRow(row: SummaryColumns): SummarySource {
-  const [
-    id,
-    orgId,
-    occurredAt,
-    type,
-    status,
-    kind,
-    actorId,
-    actorName,
-    action,
-    entityType,
-    entityId,
-    label,
-    summary,
-    processed,
-    total,
-    provider,
-    eventType,
-  ] = row;
-  const out: SummarySource = {
-    id,
-    orgId,
-    occurredAt,
-    type,
-    status,
-    actor: actorName === null ? { kind, id: actorId } : { kind, id: actorId, name: actorName },
-    action,
-  };
-  if (entityType !== null && entityId !== null) {
-    out.entity =
-      label === null ? { type: entityType, id: entityId } : { type: entityType, id: entityId, label };
-  }
-  if (summary !== null) out.summary = summary;
-  if (processed !== null) out.progress = total === null ? { processed } : { processed, total };
-  if (provider !== null && eventType !== null) out.webhook = { provider, eventType };
-  return out;
 }
 
 /**

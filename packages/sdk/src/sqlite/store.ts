@@ -18,19 +18,10 @@ import {
   type JobUpdate,
   type StorePage,
   type StoreQuery,
-  type SummarySource,
 } from '../types.js';
 import { sqliteIntegrity } from './integrity.js';
 import { migrate } from './migrations.js';
-import {
-  buildWhere,
-  histogramSql,
-  pageSql,
-  type SummaryColumns,
-  searchText,
-  summaryOfRow,
-  summaryPageSql,
-} from './sql.js';
+import { buildWhere, histogramSql, pageSql, searchText } from './sql.js';
 import type { SqliteDatabase } from './types.js';
 
 /** Options of {@link createSqliteStore}. */
@@ -323,20 +314,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
           .pluck()
           .all(...page.params) as string[];
         const entries = rows.slice(0, limit).map((d) => JSON.parse(d) as ActivityEntry);
-        const last = entries[entries.length - 1];
-        return rows.length > limit && last
-          ? { entries, next: { occurredAt: last.occurredAt, id: last.id } }
-          : { entries };
-      }),
-
-    querySummaries: (query): Promise<StorePage<SummarySource>> =>
-      wrap(() => {
-        const limit = checkQuery(query);
-        const page = summaryPageSql(query, limit);
-        const rows = prepare(page.sql)
-          .raw()
-          .all(...page.params) as SummaryColumns[];
-        const entries = rows.slice(0, limit).map(summaryOfRow);
         const last = entries[entries.length - 1];
         return rows.length > limit && last
           ? { entries, next: { occurredAt: last.occurredAt, id: last.id } }
