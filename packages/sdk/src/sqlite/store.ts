@@ -19,7 +19,7 @@ import {
   type StorePage,
   type StoreQuery,
 } from '../types.js';
-import { sqliteIntegrity } from './integrity.js';
+import { leafOnWrite, sqliteIntegrity } from './integrity.js';
 import { migrate } from './migrations.js';
 import { buildWhere, histogramSql, pageSql, searchText } from './sql.js';
 import type { SqliteDatabase } from './types.js';
@@ -39,6 +39,13 @@ export interface SqliteStoreOptions {
    * @default 5000
    */
   busyTimeoutMs?: number | undefined;
+  /**
+   * Store each final entry's integrity leaf hash (SHA-256 of its RFC 8785 JSON) as it is written, so a
+   * sealer reads 32 bytes per entry instead of parsing and canonicalising it (docs/integrity.md). Costs
+   * one canonicalisation and hash per entry on append; turn it on where a sealer runs.
+   * @default false
+   */
+  leafHashes?: boolean | undefined;
 }
 
 /** The SQLite store, with its connection and maintenance helpers. */
@@ -200,9 +207,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const insert = options.readonly
     ? undefined
     : db.prepare(
-        `INSERT INTO activity_entries (${COLUMNS}) VALUES (${COLUMNS.split(',')
+        `INSERT INTO activity_entries (${COLUMNS}, leaf) VALUES (${COLUMNS.split(',')
           .map(() => '?')
-          .join(', ')}) ON CONFLICT DO NOTHING`,
+          .join(', ')}, ?) ON CONFLICT DO NOTHING`,
       );
 
   const appendTx = db.transaction((entries: ActivityEntry[]): AppendResult => {
@@ -235,6 +242,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         e.idempotencyKey ?? null,
         searchText(e),
         texts?.[i] ?? JSON.stringify(e),
+        options.leafHashes ? leafOnWrite(e) : null,
       );
       inserted += info.changes;
     }
@@ -245,7 +253,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const updateJobRow = options.readonly
     ? undefined
     : db.prepare(
-        "UPDATE activity_entries SET status = ?, search = ?, data = ? WHERE id = ? AND status = 'IN_PROGRESS'",
+        "UPDATE activity_entries SET status = ?, search = ?, data = ?, leaf = ? WHERE id = ? AND status = 'IN_PROGRESS'",
       );
   const updateTx = db.transaction((orgId: string, id: string, update: JobUpdate): boolean => {
     if (!updateJobRow)
@@ -253,7 +261,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     const row = selectJob.get(id, orgId) as { data: string; status: string } | undefined;
     if (row?.status !== 'IN_PROGRESS') return false;
     const entry = applyJobUpdate(JSON.parse(row.data) as ActivityEntry, update);
-    return updateJobRow.run(entry.status, searchText(entry), JSON.stringify(entry), id).changes === 1;
+    const leaf = options.leafHashes ? leafOnWrite(entry) : null;
+    return updateJobRow.run(entry.status, searchText(entry), JSON.stringify(entry), leaf, id).changes === 1;
   });
 
   const getRow = db.prepare('SELECT data FROM activity_entries WHERE id = ? AND org_id = ?').pluck();
@@ -293,7 +302,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   return {
     db,
-    ...sqliteIntegrity(db),
+    ...sqliteIntegrity(db, { leafHashes: options.leafHashes === true && options.readonly !== true }),
 
     append: (entries) =>
       wrap(() => (entries.length === 0 ? { inserted: 0, duplicates: 0 } : appendTx(entries))),
