@@ -5,7 +5,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { digestsFrom, sealingRow } from '../integrity/rows.js';
-import type { IntegrityStore, StoredRow } from '../integrity/types.js';
+import type { Digest, SealBuilder, StoredRow } from '../integrity/types.js';
 
 /** The covering index a `leafHashes` store keeps for sealing: final entries' (org, id, leaf, status). */
 export const SEAL_INDEX = 'activity_seal_leaves';
@@ -51,8 +51,13 @@ export interface SealSql {
   unsealedSql(columns: string): string;
 }
 
+/** The seal of one batch as a transaction; `immediate` takes the write lock before reading anything. */
+export interface SealTransaction {
+  immediate(orgId: string, limit: number, afterId: string, build: SealBuilder): Digest | undefined;
+}
+
 /** The seal of one batch, to run with `.immediate(orgId, limit, afterId, build)`. */
-export function sqliteSeal(db: Database, { stmt, leafSql, unsealedSql }: SealSql) {
+export function sqliteSeal(db: Database, { stmt, leafSql, unsealedSql }: SealSql): SealTransaction {
   // Sealing reads the kept leaf, and the stored JSON only of rows that have none. With the sealing
   // index (a `leafHashes` store, possibly another process's) that is an index-only walk in id order.
   let sealIndex = false;
@@ -123,8 +128,8 @@ export function sqliteSeal(db: Database, { stmt, leafSql, unsealedSql }: SealSql
          SELECT ?, value ->> 0, ?, value ->> 1 FROM json_each(?)`,
       ).run(orgId, sequence, pairs),
   };
-  return db.transaction(
-    (orgId: string, limit: number, afterId: string, build: Parameters<IntegrityStore['sealBatch']>[2]) => {
+  const seal = db.transaction(
+    (orgId: string, limit: number, afterId: string, build: SealBuilder): Digest | undefined => {
       const last = lastDigest.get(orgId) as { sequence: number; digest: string } | undefined;
       const previous = last ? digestsFrom([last])[0] : undefined;
       const batch = hasSealIndex() ? (leafBatch.get(orgId, afterId, limit) as LeafBatch) : undefined;
@@ -153,4 +158,5 @@ export function sqliteSeal(db: Database, { stmt, leafSql, unsealedSql }: SealSql
       return d;
     },
   );
+  return { immediate: (orgId, limit, afterId, build) => seal.immediate(orgId, limit, afterId, build) };
 }
