@@ -115,6 +115,26 @@ describe('styles.css layout', () => {
     });
   });
 
+  it('keeps the look of the type and status pills, which are the table’s cells themselves', () => {
+    // Regression: flattening the rows once dropped the base .activity-type rule (the pill showed as plain text).
+    expect(CSS).toMatch(
+      /\n\.activity-type \{[^}]*font-family: var\(--activity-font-mono[^}]*border: 1px solid/,
+    );
+    expect(CSS).toMatch(/\n\.activity-badge \{[^}]*border: 1px solid;[^}]*border-radius: 11px/);
+    // The status icon is the pill's background image, one per status, coloured per theme.
+    for (const [status, icon] of [
+      ['success', 'success'],
+      ['in-progress', 'progress'],
+      ['warning', 'warning'],
+      ['failed', 'failed'],
+    ]) {
+      const rule = new RegExp(
+        `\\.activity-badge\\[data-icon\\]\\[data-status='${status}'\\] \\{\\s*background-image: var\\(--activity-icon-${icon}, var\\(--_activity-icon-${icon}\\)\\);`,
+      );
+      expect(CSS, status).toMatch(rule);
+    }
+  });
+
   it('switches to the compact time and fixed columns by the table’s width (a container query)', () => {
     expect(CSS).toMatch(/\.activity-table \{[^}]*container: activity-table \/ inline-size/);
     const narrow = CSS.slice(CSS.indexOf('@container activity-table'));
