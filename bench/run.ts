@@ -1,7 +1,8 @@
 /**
  * Runs every benchmark, writes bench/results.json and docs/benchmarks.md.
  * `pnpm bench` for the real figures, `pnpm bench --quick` for CI's smoke mode.
- * `pnpm bench --only record,sqlite` runs a subset.
+ * `pnpm bench --only=record,sqlite` runs a subset; `pnpm bench --scale` runs the PostgreSQL and ClickHouse
+ * suites at 10M entries.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +13,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = onlyArg?.split(',');
+// `--scale`: the PostgreSQL and ClickHouse suites at 10M entries instead of 2M (an explicit BENCH_*_ROWS wins).
+if (process.argv.includes('--scale') && !quick) {
+  process.env.BENCH_PG_ROWS ??= '10000000';
+  process.env.BENCH_CH_ROWS ??= '10000000';
+}
 
 const suites: Array<{
   id: string;
@@ -108,12 +114,12 @@ ${rows.join('\n')}
 - \`handler-vs-bare-http\`: the same ÷ a bare node:http server that runs the query and sends the same summaries (what the handler adds: auth, filter parsing, cursor signing, headers).
 - \`client-browser-gz-kb\`: gzipped browser bundle of \`@activity/sdk/client\`.
 - \`ui-*\`, \`react-bundle-gz-kb\`: measured in headless Chromium; see bench/ui.
-- \`pg-ingest-vs-copy\`: \`store.append\` (batches of 1,000) ÷ raw \`COPY FROM STDIN\` (pg-copy-streams, CSV encoding included) of the same rows into the same table and indexes, alternating in chunks of 50k. \`pg-ingest-vs-single-row\`: ÷ an autocommit single-row INSERT loop. Full run 2M entries (\`BENCH_PG_ROWS\`).
+- \`pg-ingest-vs-copy\`: \`store.append\` (batches of 1,000) ÷ raw \`COPY FROM STDIN\` (pg-copy-streams, CSV encoding included) of the same rows into the same table and indexes, alternating in chunks of 50k. \`pg-ingest-vs-single-row\`: ÷ an autocommit single-row INSERT loop. Full run 2M entries, 10M with \`pnpm bench --scale\` (\`BENCH_PG_ROWS\` overrides).
 - \`pg-deep-page-ratio\`: a page at depth 100k (or the org's size) ÷ the first page. \`pg-first-page-p95-ms-all\`: type, status, actor, entity type and a 90-day range combined.
 - \`pg-export-vs-copy\`: CSV export of one org (pages of 1,000 through the store, rendered by the export's CSV writer) ÷ \`COPY (SELECT …) TO STDOUT WITH CSV\` of the same rows in the same order.
-- \`ch-ingest-vs-direct\`: a direct \`client.insert\` ÷ \`store.append\` time for the same batches (so higher is better, like the others), chdb in-process. \`ch-list-vs-final\`: first page read with \`LIMIT 1 BY id\` ÷ with \`FINAL\`. \`ch-first-page-p95-ms-all\`: the store's query with all five filters.
+- \`ch-ingest-vs-direct\`: a direct \`client.insert\` ÷ \`store.append\` time for the same batches (so higher is better, like the others), chdb in-process. \`ch-list-vs-final\`: the store's first page (no \`FINAL\`: final entries plus the runs in progress, read through time windows) ÷ the same page with \`FINAL\` over one table of every row version. \`ch-first-page-p95-ms-all\`: the store's query with all five filters.
 - \`seal-vs-sha256\`: SHA-256 of every entry's RFC 8785 bytes with node:crypto alone (bytes made beforehand) ÷ sealing the same entries, 1M entries in digests of 10,000, on a SQLite store with \`leafHashes\` (docs/integrity.md): each final entry's leaf (RFC 8785 of the entry object + SHA-256) is kept as it is written, so the seal reads the leaves from the sealing index, hashes the RFC 6962 nodes, signs with Ed25519 and writes the seal rows. The detail gives what that moves to the write (µs per entry on append, and write + seal ÷ SHA-256) and parse + RFC 8785 + SHA-256 alone, the least work sealing from the stored JSON must do. \`verify-entries-per-s\`: \`verifyIntegrity\` over the same org (signatures, chain, every entry's leaf and columns).
-- \`bytes-per-entry-*\`: on-disk bytes per entry of the fixture mix: SQLite file, PostgreSQL table + TOAST + indexes, ClickHouse active parts. Full run 2M entries (\`BENCH_CH_ROWS\`).
+- \`bytes-per-entry-*\`: on-disk bytes per entry of the fixture mix: SQLite file, PostgreSQL table + TOAST + indexes, ClickHouse active parts. Full run 2M entries, 10M with \`--scale\` (\`BENCH_CH_ROWS\` overrides).
 `;
   writeFileSync(join(here, '..', 'docs', 'benchmarks.md'), md);
   console.log(`wrote bench/results.json and docs/benchmarks.md (${merged.length} figures)`);

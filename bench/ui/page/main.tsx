@@ -38,7 +38,9 @@ function BareList({ rows }: { rows: readonly ActivityEntry[] }): ReactNode {
     overscan: 8,
   });
   return (
-    <div ref={ref} className="bare-scroll" style={{ flex: 1, minHeight: 0, overflow: 'auto' }}>
+    // The table's scroll area is 560 px high (its --activity-table-height default): the same box here, so both
+    // keep the same number of rows in the DOM.
+    <div ref={ref} className="bare-scroll" style={{ height: 560, flex: 'none', overflow: 'auto' }}>
       <div style={{ height: v.getTotalSize(), position: 'relative' }}>
         {v.getVirtualItems().map((item) => {
           const e = rows[item.index]!;
