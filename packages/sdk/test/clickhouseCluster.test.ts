@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ClickHouseClusterDDL, clickhouseClusterDDL, createClickHouseStore } from '../src/clickhouse.js';
+import { createSealer, generateSigningKey, verifyIntegrity } from '../src/integrity.js';
 import { runStoreContract } from '../src/testing/index.js';
 import type { ActivityEntry } from '../src/types.js';
 
@@ -286,7 +287,11 @@ describe('insert deduplication (insert_deduplication_token)', () => {
 });
 
 /** The store in cluster mode, on one node: the substitution above applied to everything it sends. */
-function singleNodeClient(ddl: ClickHouseClusterDDL, sent: string[]): ClickHouseClient {
+function singleNodeClient(
+  ddl: ClickHouseClusterDDL,
+  sent: string[],
+  inserts: Array<{ table: string; settings: Record<string, unknown> | undefined }> = [],
+): ClickHouseClient {
   const map = (sql: string) => singleNode(sql, ddl);
   return new Proxy(client, {
     get(target, prop, receiver) {
@@ -302,8 +307,10 @@ function singleNodeClient(ddl: ClickHouseClusterDDL, sent: string[]): ClickHouse
           target.query({ ...params, query: map(params.query) ?? '' });
       }
       if (prop === 'insert') {
-        return (params: Parameters<ClickHouseClient['insert']>[0]) =>
-          target.insert({ ...params, table: map(params.table) ?? '' });
+        return (params: Parameters<ClickHouseClient['insert']>[0]) => {
+          inserts.push({ table: params.table, settings: params.clickhouse_settings });
+          return target.insert({ ...params, table: map(params.table) ?? '' });
+        };
       }
       return Reflect.get(target, prop, receiver);
     },
@@ -333,6 +340,48 @@ describe('createClickHouseStore({ cluster })', () => {
         ),
       );
     }
+    await store.close();
+  });
+});
+
+describe('integrity on a cluster', () => {
+  it('seals with synchronous inserts and removes an interrupted seal’s rows from the local table ON CLUSTER', async () => {
+    const database = databaseName();
+    const ddl = clickhouseClusterDDL({ cluster: 'logs', database, shards: 1 });
+    const sent: string[] = [];
+    const inserts: Array<{ table: string; settings: Record<string, unknown> | undefined }> = [];
+    const store = createClickHouseStore({
+      client: singleNodeClient(ddl, sent, inserts),
+      database,
+      cluster: 'logs',
+    });
+    const key = generateSigningKey();
+    const sealer = createSealer({ store, signingKey: key.privateKeyPem });
+    await store.append([entry(), entry(), entry()]);
+    await sealer.sealNow('org_a');
+    // Rows of a seal interrupted before its digest was written: sequence 2, no digest 2.
+    await client.insert({
+      table: `${database}.entries_seals_local`,
+      values: [{ org_id: 'org_a', sequence: 2, id: 'stray', leaf: '00', digest_hash: 'h' }],
+      format: 'JSONEachRow',
+    });
+    await store.append([entry()]);
+    await sealer.sealNow('org_a');
+    expect(sent).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^DELETE FROM \`${database}\`\\.\`entries_seals_local\` ON CLUSTER \`logs\` WHERE`),
+      ),
+    );
+    const integrityInserts = inserts.filter((i) => /_(seals|digests|seal_leases)`?$/.test(i.table));
+    expect(integrityInserts.length).toBeGreaterThanOrEqual(4);
+    for (const i of integrityInserts) expect(i.settings).toMatchObject({ insert_distributed_sync: 1 });
+    expect((await store.listDigests('org_a')).map((d) => [d.sequence, d.entryCount])).toEqual([
+      [1, 3],
+      [2, 1],
+    ]);
+    expect(
+      await verifyIntegrity({ store, orgId: 'org_a', keys: { [key.keyId]: key.publicKeyPem } }),
+    ).toMatchObject({ ok: true });
     await store.close();
   });
 });

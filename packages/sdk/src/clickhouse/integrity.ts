@@ -21,6 +21,11 @@ export interface ClickHouseIntegrityContext {
   table: string;
   /** Migrates (once) before the first call, like every store call. */
   ready(): Promise<void>;
+  /**
+   * On a cluster: where deletes go (the replicated local tables, `… ON CLUSTER …`). Inserts then run with
+   * `insert_distributed_sync` so a claim reads its own lease row back.
+   */
+  cluster?: { digests: string; seals: string } | undefined;
   /** How long a sealer's lease lasts, in ms. @default 60000 */
   leaseMs?: number | undefined;
   /** How long a claim waits for competing claims to land before it counts. @default 100 */
@@ -45,6 +50,8 @@ export interface ChIntegrityIo {
   digests: string;
   seals: string;
   leases: string;
+  /** Tables deletes name: the tables themselves, or on a cluster the local tables `ON CLUSTER`. */
+  deleteFrom: { digests: string; seals: string };
   /** Creates the tables once (after the store's own migrations). */
   ensure(): Promise<void>;
   select<R>(what: string, query: string, params: Record<string, unknown>): Promise<R[]>;
@@ -61,6 +68,8 @@ function integrityIo(ctx: ClickHouseIntegrityContext): ChIntegrityIo {
   const digests = named('digests');
   const seals = named('seals');
   const leases = named('seal_leases');
+  // Deletes (a withdrawn fork, a seal interrupted before its digest) name these; on a cluster, the local tables.
+  const deleteFrom = ctx.cluster ?? { digests, seals };
   let created: Promise<void> | undefined;
 
   async function ensure(): Promise<void> {
@@ -104,7 +113,12 @@ function integrityIo(ctx: ClickHouseIntegrityContext): ChIntegrityIo {
       clickhouse_settings: { lightweight_deletes_sync: '2', mutations_sync: '2' },
     });
   const insert = (target: string, values: Record<string, unknown>[]) =>
-    client.insert({ table: target, values, format: 'JSONEachRow' });
+    client.insert({
+      table: target,
+      values,
+      format: 'JSONEachRow',
+      ...(ctx.cluster ? { clickhouse_settings: { insert_distributed_sync: 1 } } : {}),
+    });
 
   const lastDigest = async (orgId: string) =>
     digestsFrom(
@@ -124,12 +138,12 @@ function integrityIo(ctx: ClickHouseIntegrityContext): ChIntegrityIo {
       { org: orgId, after: afterId, limit, last: lastSeq },
     );
 
-  return { ctx, digests, seals, leases, ensure, select, command, insert, lastDigest, unsealed };
+  return { ctx, digests, seals, leases, deleteFrom, ensure, select, command, insert, lastDigest, unsealed };
 }
 
 /** `sealBatch` under the org's lease row (see the file's header). */
 function sealBatchOf(io: ChIntegrityIo): IntegrityStore['sealBatch'] {
-  const { ctx, digests, seals, leases, select, command, insert, lastDigest, unsealed } = io;
+  const { ctx, digests, seals, leases, deleteFrom, select, command, insert, lastDigest, unsealed } = io;
   const leaseMs = ctx.leaseMs ?? 60_000;
   const settleMs = ctx.settleMs ?? 100;
   /**
@@ -183,11 +197,11 @@ function sealBatchOf(io: ChIntegrityIo): IntegrityStore['sealBatch'] {
     // A fork: the smaller hash keeps sequence N, this one withdraws.
     const params = { org: orgId, seq: d.sequence, hash };
     await command(
-      `DELETE FROM ${seals} WHERE org_id = {org:String} AND sequence = {seq:UInt64} AND digest_hash = {hash:String}`,
+      `DELETE FROM ${deleteFrom.seals} WHERE org_id = {org:String} AND sequence = {seq:UInt64} AND digest_hash = {hash:String}`,
       params,
     );
     await command(
-      `DELETE FROM ${digests} WHERE org_id = {org:String} AND sequence = {seq:UInt64} AND digest_hash = {hash:String}`,
+      `DELETE FROM ${deleteFrom.digests} WHERE org_id = {org:String} AND sequence = {seq:UInt64} AND digest_hash = {hash:String}`,
       params,
     );
     return undefined;
@@ -208,10 +222,13 @@ function sealBatchOf(io: ChIntegrityIo): IntegrityStore['sealBatch'] {
         { org: orgId, last: lastSeq },
       );
       if (Number(stale[0]?.n ?? 0) > 0) {
-        await command(`DELETE FROM ${seals} WHERE org_id = {org:String} AND sequence > {last:UInt64}`, {
-          org: orgId,
-          last: lastSeq,
-        });
+        await command(
+          `DELETE FROM ${deleteFrom.seals} WHERE org_id = {org:String} AND sequence > {last:UInt64}`,
+          {
+            org: orgId,
+            last: lastSeq,
+          },
+        );
       }
       const rows = await unsealed(orgId, options.afterId ?? '', options.limit, lastSeq);
       const made = build(

@@ -111,7 +111,11 @@ function tableNames(options: ClickHouseStoreOptions) {
         keys: onCluster(cluster.locals.keys),
       }
     : { main: tables.main, runs: tables.runs, keys: tables.keys };
-  return { db, tables, migrations: named('_migrations'), cluster, deleteTargets };
+  // The integrity side's deletes (its inserts go through the Distributed tables).
+  const integrityDeletes = cluster
+    ? { digests: onCluster(cluster.locals.digests), seals: onCluster(cluster.locals.seals) }
+    : undefined;
+  return { db, tables, migrations: named('_migrations'), cluster, deleteTargets, integrityDeletes };
 }
 
 /**
@@ -122,7 +126,14 @@ function tableNames(options: ClickHouseStoreOptions) {
  * @example const store = createClickHouseStore({ url: 'http://localhost:8123', database: 'activity' });
  */
 export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHouseStore {
-  const { db, tables: t, migrations: migrationsTable, cluster, deleteTargets } = tableNames(options);
+  const {
+    db,
+    tables: t,
+    migrations: migrationsTable,
+    cluster,
+    deleteTargets,
+    integrityDeletes,
+  } = tableNames(options);
   if (!options.client && !options.url) {
     throw new ActivityError('CONFIG', 'url: give a url or a @clickhouse/client client (client)', {
       field: 'url',
@@ -171,7 +182,12 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
 
   return {
     migrate,
-    ...clickhouseIntegrity({ client, table: t.main, ready }),
+    ...clickhouseIntegrity({
+      client,
+      table: t.main,
+      ready,
+      cluster: integrityDeletes,
+    }),
 
     async append(entries): Promise<AppendResult> {
       await ready();
