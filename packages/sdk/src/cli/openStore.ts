@@ -65,6 +65,7 @@ async function openPostgres(url: StoreUrl): Promise<OpenedStore> {
 async function openClickHouse(url: StoreUrl): Promise<OpenedStore> {
   const { createClient } = await import('@clickhouse/client');
   const { createClickHouseStore } = await import('../clickhouse.js');
+  const { KEYS_SUFFIX, RUNS_SUFFIX } = await import('../clickhouse/schema.js');
   let client: ClickHouseClient;
   if (url.kind === 'chdb') {
     const { createChdbConnection } = await import('chdb/connection');
@@ -92,9 +93,10 @@ async function openClickHouse(url: StoreUrl): Promise<OpenedStore> {
     bytes: async () => {
       await store.migrate();
       const rs = await client.query({
+        // Every table the store keeps an entry in: the entries, the runs in progress and the id/key lookup.
         query: `SELECT sum(bytes_on_disk) AS n FROM system.parts
-                WHERE active AND database = {db:String} AND table = {table:String}`,
-        query_params: { db: database, table },
+                WHERE active AND database = {db:String} AND table IN {tables:Array(String)}`,
+        query_params: { db: database, tables: [table, `${table}${RUNS_SUFFIX}`, `${table}${KEYS_SUFFIX}`] },
         format: 'JSONEachRow',
       });
       const rows = await rs.json<{ n: string | number }>();
