@@ -47,8 +47,12 @@ export type ActivityEntrySummary = Pick<ActivityEntry, SummaryField> & {
 };
 
 /** The values `fields` takes on `GET /entries` and `GET /tail`. */
-export const ENTRY_FIELDS = ['summary', 'full'] as const;
-/** One of {@link ENTRY_FIELDS}: `summary` (the default) or `full` (every stored field). */
+export const ENTRY_FIELDS = ['summary', 'compact', 'full'] as const;
+/**
+ * One of {@link ENTRY_FIELDS}: `summary` (the default: a summary per entry), `compact` (on `GET /entries`,
+ * the same summaries in the page's compact form, `SummaryPage`, which the client and the page request; on
+ * `GET /tail` the same as `summary`) or `full` (every stored field).
+ */
 export type EntryFields = (typeof ENTRY_FIELDS)[number];
 
 /**

@@ -52,7 +52,7 @@ describe('createActivityClient', () => {
       limit: 5,
     });
     expect(urls[0]).toBe(
-      `${api.baseUrl}/entries?type=BACKGROUND_JOB&status=FAILED&status=WARNING&range=7d&limit=5`,
+      `${api.baseUrl}/entries?type=BACKGROUND_JOB&status=FAILED&status=WARNING&range=7d&limit=5&fields=compact`,
     );
     for (const e of page.entries) {
       expect(e.type).toBe('BACKGROUND_JOB');

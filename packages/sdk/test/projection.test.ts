@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivityHandler } from '../src/server/handler.js';
 import { createSqliteStore } from '../src/sqlite/index.js';
-import { SUMMARY_MAX_CHARS, toSummary } from '../src/summary.js';
+import { type ActivityEntrySummary, SUMMARY_MAX_CHARS, toSummary } from '../src/summary.js';
 import { decodeSummaryPage, encodeSummaryPage, type SummaryPage } from '../src/summaryPage.js';
 import { createMemoryStore, generateActivity } from '../src/testing/index.js';
 import type { ActivityEntry, ActivityStore, StoreQuery } from '../src/types.js';
@@ -51,7 +51,7 @@ async function raw(query: string): Promise<{ status: number; text: string; bytes
 }
 
 async function summaryPage(query: string): Promise<SummaryPage> {
-  const { status, text } = await raw(query);
+  const { status, text } = await raw(`${query}&fields=compact`);
   expect(status).toBe(200);
   return JSON.parse(text) as SummaryPage;
 }
@@ -81,8 +81,27 @@ describe('GET /entries projection', () => {
     expect(decoded.entries).toEqual(full.map((e) => toSummary(e)));
   });
 
+  it('sends a summary object per row by default (fields=summary), the same summaries the compact page carries', async () => {
+    const { status, text } = await raw('range=all&limit=200');
+    expect(status).toBe(200);
+    const page = JSON.parse(text) as { entries: ActivityEntrySummary[]; nextCursor: string | null };
+    expect(Object.keys(page).sort()).toEqual(['entries', 'nextCursor']);
+    expect(page.entries.length).toBeGreaterThan(100);
+    for (const e of page.entries) {
+      expect(e.orgId).toBe('org_a');
+      expect(typeof e.action).toBe('string');
+      expect(e.actor).toEqual(expect.objectContaining({ kind: expect.any(String), id: expect.any(String) }));
+      expect(new Date(e.occurredAt).toISOString()).toBe(e.occurredAt);
+    }
+    const full = await fullPage('range=all&limit=200');
+    expect(page.entries).toEqual(full.map((e) => toSummary(e)));
+    expect(decodeSummaryPage(await summaryPage('range=all&limit=200')).entries).toEqual(page.entries);
+    // The compact form is the smaller of the two: what the client and the page request.
+    expect((await raw('range=all&limit=200&fields=compact')).bytes).toBeLessThan(text.length);
+  });
+
   it('says each actor and action once, and leaves out defaults and absent fields instead of sending null', async () => {
-    const { text } = await raw('range=all&limit=200');
+    const { text } = await raw('range=all&limit=200&fields=compact');
     const page = JSON.parse(text) as SummaryPage;
     const rows = JSON.stringify(page.entries);
     expect(rows).not.toContain('null');
@@ -177,8 +196,8 @@ describe('GET /entries projection', () => {
     expect((JSON.parse(text) as ErrorBody).error?.field).toBe('fields');
   });
 
-  it('a 50-entry summary page is under a third of the bytes of the same entries in full (fixture mix)', async () => {
-    const summary = await raw('range=all&limit=50');
+  it('a 50-entry compact summary page is under a third of the bytes of the same entries in full (fixture mix)', async () => {
+    const summary = await raw('range=all&limit=50&fields=compact');
     const full = await raw('range=all&limit=50&fields=full');
     // bench/server.bench.ts reports the exact ratio (list-page-bytes-vs-full, target 0.3); this guards a regression.
     expect(summary.bytes / full.bytes).toBeLessThan(1 / 3);
@@ -257,7 +276,7 @@ describe('store summary reads', () => {
     ];
     let cursor = '';
     for (let i = 0; i < 3; i++) {
-      const path = `http://x/entries?range=7d&limit=80${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const path = `http://x/entries?range=7d&limit=80&fields=compact${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
       const [a, b, c] = await Promise.all(handlers.map(async (h) => (await h(new Request(path))).text()));
       expect(b).toBe(a);
       expect(c).toBe(a);

@@ -217,8 +217,9 @@ export function createActivityClient(options: ActivityClientOptions): ActivityCl
         params.set('fields', fields);
         return getJson<EntryPage<ActivityEntry>>('/entries', params);
       }
-      // Summaries arrive in the page's compact form (shared actors and actions, times in ms).
-      // The overloads give callers the summary type; this body answers both shapes.
+      // Summaries are asked for in the page's compact form (shared actors and actions, times in ms) and
+      // decoded here. The overloads give callers the summary type; this body answers both shapes.
+      params.set('fields', 'compact');
       return getJson<SummaryPage>('/entries', params).then(
         (page) => decodeSummaryPage(page) as EntryPage<ActivityEntry>,
       );

@@ -322,6 +322,7 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
       permission: 'read',
       async run(ctx) {
         // Summaries unless `fields=full`: the table needs a row, the drawer fetches the entry itself.
+        // `fields=compact` sends them as a compact page (what the client, and so the page, asks for).
         const fields = entryFieldsParam(ctx.params);
         const filter = filterOf(ctx);
         const limit = intParam(ctx.params, 'limit', defaultLimit, maxLimit);
@@ -340,7 +341,8 @@ export function createActivityHandler(options: ActivityHandlerOptions): Activity
         const rows = page.entries.map((e) =>
           summaryWith(e, findRetryHandler(options.retry, e) !== undefined),
         );
-        return jsonReply(encodeSummaryPage(orgId, rows, nextCursor));
+        if (fields === 'compact') return jsonReply(encodeSummaryPage(orgId, rows, nextCursor));
+        return jsonReply({ entries: rows, nextCursor });
       },
     },
     {
