@@ -109,7 +109,7 @@ ${rows.join('\n')}
 - \`sqlite-first-page-p95-ms-*\`: p95 latency of the first page for each filter axis and all five combined, at 1M entries.
 - \`record-rss-plateau\`: peak RSS while recording 1M events into a stalled store (it never answers) ÷ peak RSS at 100k, same 16 MiB bound, each in a fresh process: the bound holds whatever the burst. \`record-rss-overhead-mib\`: peak RSS growth at 1M minus the queue bound (the process around the queue: V8 heap of the batch in flight, code, garbage not yet collected). Replaces \`record-rss-bounded\`, which mixed garbage with retention.
 - \`export-rss-ratio\`, \`export-rows-per-s\`: RSS after streaming 1M entries to CSV ÷ after 100k, and rows per second.
-- \`list-page-bytes-vs-full\`: bytes of a 50-entry \`GET /entries\` page (entry summaries) ÷ the same 50 entries with \`fields=full\`, on the fixture mix.
+- \`list-page-bytes-vs-full\`: bytes of a 50-entry \`GET /entries?fields=compact\` page (entry summaries in the compact form the client and the page request) ÷ the same 50 entries with \`fields=full\`, on the fixture mix; the detail gives the default form's ratio too.
 - \`http-first-page-vs-store\`: the first page through the HTTP handler over loopback (kept-alive fetch + json) ÷ the same query on the store, at 1M entries.
 - \`handler-vs-bare-http\`: the same ÷ a bare node:http server that runs the query and sends the same summaries (what the handler adds: auth, filter parsing, cursor signing, headers).
 - \`client-browser-gz-kb\`: gzipped browser bundle of \`@activity/sdk/client\`.
