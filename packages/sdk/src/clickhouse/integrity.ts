@@ -12,6 +12,7 @@ import { ActivityError } from '../errors.js';
 import { digestHash } from '../integrity/digest.js';
 import { digestsFrom, firstMismatch, sealingRow, storedRow } from '../integrity/rows.js';
 import type { Digest, IntegrityStore, SealRow, StoredRow } from '../integrity/types.js';
+import { type ChIo, chIo } from './io.js';
 import { filterColumns } from './rows.js';
 
 /** What the store hands its integrity side. */
@@ -54,8 +55,8 @@ export interface ChIntegrityIo {
   deleteFrom: { digests: string; seals: string };
   /** Creates the tables once (after the store's own migrations). */
   ensure(): Promise<void>;
-  select<R>(what: string, query: string, params: Record<string, unknown>): Promise<R[]>;
-  command(query: string, params: Record<string, unknown>): Promise<unknown>;
+  select: ChIo['select'];
+  remove: ChIo['remove'];
   insert(target: string, values: Record<string, unknown>[]): Promise<unknown>;
   lastDigest(orgId: string): Promise<Digest | undefined>;
   unsealed(orgId: string, afterId: string, limit: number, lastSeq: number): Promise<Row[]>;
@@ -95,23 +96,8 @@ function integrityIo(ctx: ClickHouseIntegrityContext): ChIntegrityIo {
     await created;
   }
 
-  async function select<R>(what: string, query: string, params: Record<string, unknown>): Promise<R[]> {
-    await ensure();
-    try {
-      const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
-      return await rs.json<R>();
-    } catch (err) {
-      throw new ActivityError('STORE_FAILED', `clickhouse store: ${what} failed: ${String(err)}`, {
-        cause: err,
-      });
-    }
-  }
-  const command = (query: string, params: Record<string, unknown>) =>
-    client.command({
-      query,
-      query_params: params,
-      clickhouse_settings: { lightweight_deletes_sync: '2', mutations_sync: '2' },
-    });
+  // The store's reads and deletes, with these tables created before the first read.
+  const { select, remove } = chIo(client, { distributed: ctx.cluster !== undefined, ready: ensure });
   const insert = (target: string, values: Record<string, unknown>[]) =>
     client.insert({
       table: target,
@@ -138,12 +124,12 @@ function integrityIo(ctx: ClickHouseIntegrityContext): ChIntegrityIo {
       { org: orgId, after: afterId, limit, last: lastSeq },
     );
 
-  return { ctx, digests, seals, leases, deleteFrom, ensure, select, command, insert, lastDigest, unsealed };
+  return { ctx, digests, seals, leases, deleteFrom, ensure, select, remove, insert, lastDigest, unsealed };
 }
 
 /** `sealBatch` under the org's lease row (see the file's header). */
 function sealBatchOf(io: ChIntegrityIo): IntegrityStore['sealBatch'] {
-  const { ctx, digests, seals, leases, deleteFrom, select, command, insert, lastDigest, unsealed } = io;
+  const { ctx, digests, seals, leases, deleteFrom, select, remove, insert, lastDigest, unsealed } = io;
   const leaseMs = ctx.leaseMs ?? 60_000;
   const settleMs = ctx.settleMs ?? 100;
   /**
@@ -196,14 +182,9 @@ function sealBatchOf(io: ChIntegrityIo): IntegrityStore['sealBatch'] {
     if ((rivals[0]?.digest_hash ?? hash) === hash) return d;
     // A fork: the smaller hash keeps sequence N, this one withdraws.
     const params = { org: orgId, seq: d.sequence, hash };
-    await command(
-      `DELETE FROM ${deleteFrom.seals} WHERE org_id = {org:String} AND sequence = {seq:UInt64} AND digest_hash = {hash:String}`,
-      params,
-    );
-    await command(
-      `DELETE FROM ${deleteFrom.digests} WHERE org_id = {org:String} AND sequence = {seq:UInt64} AND digest_hash = {hash:String}`,
-      params,
-    );
+    const ofThisDigest = 'org_id = {org:String} AND sequence = {seq:UInt64} AND digest_hash = {hash:String}';
+    await remove('withdrawn seal', deleteFrom.seals, ofThisDigest, params);
+    await remove('withdrawn digest', deleteFrom.digests, ofThisDigest, params);
     return undefined;
   }
 
@@ -222,8 +203,10 @@ function sealBatchOf(io: ChIntegrityIo): IntegrityStore['sealBatch'] {
         { org: orgId, last: lastSeq },
       );
       if (Number(stale[0]?.n ?? 0) > 0) {
-        await command(
-          `DELETE FROM ${deleteFrom.seals} WHERE org_id = {org:String} AND sequence > {last:UInt64}`,
+        await remove(
+          'interrupted seal',
+          deleteFrom.seals,
+          'org_id = {org:String} AND sequence > {last:UInt64}',
           {
             org: orgId,
             last: lastSeq,
