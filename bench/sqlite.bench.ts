@@ -34,8 +34,9 @@ function rowOf(e: ActivityEntry): unknown[] {
   ];
 }
 
-async function ingest(quick: boolean): Promise<BenchResult[]> {
-  const count = quick ? 10_000 : 1_000_000;
+/** `sqlite-ingest-vs-raw` alone; `count` overrides the event count (an A/B script's smaller run). */
+export async function ingest(quick: boolean, count = quick ? 10_000 : 1_000_000): Promise<BenchResult[]> {
+  mkdirSync(tmp, { recursive: true });
   const entries: ActivityEntry[] = [];
   for (const batch of generateActivityBatches({
     count,
