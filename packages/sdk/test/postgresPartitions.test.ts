@@ -295,6 +295,97 @@ describe('dropPartitionsBefore', () => {
     expect(await store.append([old[0] as ActivityEntry, sameKey])).toEqual({ inserted: 0, duplicates: 2 });
     await store.close();
   });
+
+  /** A store whose months Jan..Mar 2024 exist; entries of org_a, org_b in January, `more` appended. */
+  async function januaryStore(more: ActivityEntry[] = []) {
+    const schema = schemaName();
+    const store = createPostgresStore({ connectionString: url, schema });
+    await store.maintainPartitions({ from: '2024-01-01T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z' });
+    const jan = (org: string, i: number) =>
+      entry({ orgId: org, occurredAt: new Date(Date.UTC(2024, 0, 1 + (i % 28), i % 24)).toISOString() });
+    const seeded = [
+      ...Array.from({ length: 137 }, (_, i) => jan('org_a', i)),
+      ...Array.from({ length: 59 }, (_, i) => jan('org_b', i)),
+      ...more,
+    ];
+    await store.append(seeded);
+    return { schema, store, jan };
+  }
+
+  it('counts exactly per org across months, and keeps a month another org has an entry in untouched', async () => {
+    const feb = (org: string, day: number) =>
+      entry({ orgId: org, occurredAt: `2024-02-${day}T10:00:00.000Z` });
+    const { schema, store } = await januaryStore([feb('org_a', 10), feb('org_a', 11), feb('org_b', 12)]);
+    await store.append([entry({ orgId: 'org_hold', occurredAt: '2024-03-03T00:00:00.000Z' })]);
+    await store.maintainPartitions({ from: '2024-03-01T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z' });
+    const result = await store.dropPartitionsBefore('2024-04-01T00:00:00.000Z', { orgs: ['org_a', 'org_b'] });
+    expect(result.partitions).toEqual(['entries_p202401', 'entries_p202402']);
+    expect(result.byOrg).toEqual({ org_a: 139, org_b: 60 });
+    expect(result.entries).toBe(199);
+    // March holds org_hold's entry: still a partition of entries, with its row.
+    expect(await partitionsOf(schema)).toContain('entries_p202403');
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".entries`);
+    expect(rows[0].n).toBe(1);
+    await store.close();
+  });
+
+  it('keeps a month when an entry of another org is committed while the drop waits for the table', async () => {
+    const { schema, store } = await januaryStore();
+    // The host's transaction holds an append of org_hold into January when the drop starts: the drop's
+    // look at the month's orgs cannot see it, its detach waits for the commit, and its count sees it.
+    const host = await admin.connect();
+    try {
+      await host.query('BEGIN');
+      await store.appendInTransaction(host, [
+        entry({ orgId: 'org_hold', occurredAt: '2024-01-20T00:00:00.000Z' }),
+      ]);
+      const dropping = store.dropPartitionsBefore('2024-02-01T00:00:00.000Z', { orgs: ['org_a', 'org_b'] });
+      await new Promise((r) => setTimeout(r, 300));
+      await host.query('COMMIT');
+      const result = await dropping;
+      expect(result).toEqual({ partitions: [], byOrg: {}, entries: 0 });
+    } finally {
+      host.release();
+    }
+    expect(await partitionsOf(schema)).toContain('entries_p202401');
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".entries_p202401`);
+    expect(rows[0].n).toBe(137 + 59 + 1);
+    await store.close();
+  });
+
+  it('lets an append into the month being dropped wait and succeed (no deadlock), counting what was dropped', async () => {
+    const { schema, store } = await januaryStore();
+    const held = entry({ orgId: 'org_a', occurredAt: '2024-01-20T00:00:00.000Z' });
+    const late = entry({ orgId: 'org_a', occurredAt: '2024-01-21T00:00:00.000Z' });
+    // The host's open append holds the month when the drop starts; a second append arrives while the drop
+    // waits. Taking the month's lock before the table's (as the drop once did) deadlocked that second append.
+    const host = await admin.connect();
+    let result: Awaited<ReturnType<PostgresStore['dropPartitionsBefore']>>;
+    try {
+      await host.query('BEGIN');
+      await store.appendInTransaction(host, [held]);
+      const dropping = store.dropPartitionsBefore('2024-02-01T00:00:00.000Z', { orgs: ['org_a', 'org_b'] });
+      await new Promise((r) => setTimeout(r, 200));
+      const appending = store.append([late]);
+      await new Promise((r) => setTimeout(r, 200));
+      await host.query('COMMIT');
+      [result] = await Promise.all([
+        dropping,
+        appending.then((r) => expect(r).toEqual({ inserted: 1, duplicates: 0 })),
+      ]);
+    } finally {
+      host.release();
+    }
+    expect(result.partitions).toEqual(['entries_p202401']);
+    // The held entry was committed before the detach: dropped and counted. The late one waited for the
+    // drop's commit and went to DEFAULT.
+    expect(result.byOrg).toEqual({ org_a: 138, org_b: 59 });
+    expect(await store.get('org_a', held.id)).toBeUndefined();
+    expect(await store.get('org_a', late.id)).toBeDefined();
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".entries`);
+    expect(rows[0].n).toBe(1);
+    await store.close();
+  });
 });
 
 describe('migrating an unpartitioned table (migration 4)', () => {

@@ -6,6 +6,7 @@
  * frees it (ingest.ts), so the ids and keys are free again the moment the month is dropped.
  */
 import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
 import { ActivityError } from '../errors.js';
 import { listPartitions, lockPartitions } from './partitions.js';
 import type { GuardedPool } from './pool.js';
@@ -28,11 +29,31 @@ function failed(what: string, err: unknown): ActivityError {
   return new ActivityError('STORE_FAILED', `postgres store: ${what} failed${detail}`, { cause: err });
 }
 
+/** The orgs with an entry in `table`: one index probe per org (a loose scan of `(org_id, …)`). */
+async function orgsIn(client: pg.PoolClient, table: string): Promise<string[]> {
+  const { rows } = await client.query<{ org_id: string }>(
+    `WITH RECURSIVE o AS (
+       (SELECT org_id FROM ${table} ORDER BY org_id LIMIT 1)
+       UNION ALL
+       SELECT (SELECT t.org_id FROM ${table} t WHERE t.org_id > o.org_id ORDER BY t.org_id LIMIT 1)
+       FROM o WHERE o.org_id IS NOT NULL)
+     SELECT org_id FROM o WHERE org_id IS NOT NULL`,
+  );
+  return rows.map((r) => r.org_id);
+}
+
 /**
  * Detaches every monthly partition ending at or before `beforeMs` whose entries all belong to `orgs`
  * (the orgs retention archived and verified), in one transaction under the partition lock, and renames
  * it for {@link releaseMonths}. A partition with an entry of any other org (on hold, failed, not listed)
  * stays.
+ *
+ * Each month is first checked without a lock by its orgs alone (a few index probes), so a month that
+ * stays is never counted. A month that may go is detached first, then counted: the detach takes the
+ * parent's lock before the month's, in the order an append takes them, so an append into that month
+ * waits (and lands in DEFAULT after the commit) instead of deadlocking with a lock taken on the month
+ * first; and what is counted on the detached month is exactly what is dropped. An entry of another org
+ * appended between the check and the detach is seen by the count, and the month is put back.
  */
 export async function dropMonths(
   guard: GuardedPool,
@@ -50,18 +71,20 @@ export async function dropMonths(
       for (const part of await listPartitions(client, schema)) {
         if (part.to.getTime() > beforeMs) continue;
         const table = `${schema}."${part.name}"`;
-        // SHARE blocks writes into the month until COMMIT, so what is counted here is what is dropped.
-        await client.query(`LOCK TABLE ${table} IN SHARE MODE`);
+        if (!(await orgsIn(client, table)).every((org) => allowed.has(org))) continue;
+        await client.query(`SAVEPOINT month; ALTER TABLE ${schema}.entries DETACH PARTITION ${table}`);
         // An index-only scan of (org_id, occurred_at, id) on a month long vacuumed: no row is read.
         const { rows } = await client.query<{ org_id: string; n: number }>(
           `SELECT org_id, count(*)::int AS n FROM ${table} GROUP BY org_id`,
         );
-        if (rows.some((r) => !allowed.has(r.org_id))) continue;
+        if (rows.some((r) => !allowed.has(r.org_id))) {
+          await client.query('ROLLBACK TO SAVEPOINT month');
+          continue;
+        }
         for (const r of rows) {
           result.byOrg[r.org_id] = (result.byOrg[r.org_id] ?? 0) + r.n;
           result.entries += r.n;
         }
-        await client.query(`ALTER TABLE ${schema}.entries DETACH PARTITION ${table}`);
         // A unique name: the same month may be dropped again (backdated entries) before its keys are released.
         const released = `${RELEASED_PREFIX}${part.name.replace(/^entries_/, '')}_${randomBytes(4).toString('hex')}`;
         await client.query(`ALTER TABLE ${table} RENAME TO "${released}"`);

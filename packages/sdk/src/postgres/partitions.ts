@@ -28,16 +28,21 @@ export interface MonthPartition {
   to: Date;
 }
 
-/** Monthly partitions of the table (the DEFAULT partition excluded), oldest first. */
+/**
+ * Monthly partitions of the table (the DEFAULT partition excluded), oldest first. The name is matched
+ * here, not in SQL: a `relname LIKE` there makes PostgreSQL start from pg_class's name index, visiting
+ * the `entries_p…` tables of every store schema in the database (580 of them: 5 ms, against 0.2 ms).
+ */
 export async function listPartitions(db: Queryable, schema: string): Promise<MonthPartition[]> {
   const { rows } = await db.query<{ name: string; bound: string }>(
     `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-     WHERE i.inhparent = $1::regclass AND c.relname LIKE 'entries\\_p%'`,
+     WHERE i.inhparent = $1::regclass`,
     [`${schema}.entries`],
   );
   const out: MonthPartition[] = [];
   for (const r of rows) {
+    if (!r.name.startsWith('entries_p')) continue;
     const m = /FROM \('([^']+)'\) TO \('([^']+)'\)/.exec(r.bound);
     if (m?.[1] && m[2]) out.push({ name: r.name, from: new Date(m[1]), to: new Date(m[2]) });
   }
