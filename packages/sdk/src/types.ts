@@ -280,6 +280,14 @@ export interface ActivityStore {
    * projects the entries itself. Extra fields in the result are ignored.
    */
   querySummaries?(query: StoreQuery): Promise<StorePage<SummarySource>>;
+  /**
+   * The same page as {@link ActivityStore.query} (same filter, order, tenant scope and cursor), as the CSV
+   * export's cells: each row is exactly `entryToRow(entry)` (server/csv.ts; `CSV_COLUMNS` order, before
+   * formula neutralisation) of the entry `query` would return there. Optional: the exporter uses it when
+   * present, so a store that keeps the cells in columns spares parsing every entry; without it the
+   * exporter calls `query` and builds the rows itself.
+   */
+  queryCsvRows?(query: StoreQuery): Promise<StorePage<string[]>>;
   /** Counts by type, status, actor and entity type within the filter. */
   facets(query: StoreQuery): Promise<Facets>;
   /** Entries per time bucket within the filter. */
