@@ -9,8 +9,8 @@ import { pipeline } from 'node:stream/promises';
 import { createPostgresStore, type PostgresStore } from '../packages/sdk/src/postgres/index.js';
 import { partitionName } from '../packages/sdk/src/postgres/partitions.js';
 import { INSERT_COLUMNS, rowOf } from '../packages/sdk/src/postgres/store.js';
-import { entriesToCsv } from '../packages/sdk/src/server/csv.js';
-import { pagesOf } from '../packages/sdk/src/server/export.js';
+import { cellRowsToCsv } from '../packages/sdk/src/server/csv.js';
+import { csvPagesOf } from '../packages/sdk/src/server/export.js';
 import { generateActivityBatches } from '../packages/sdk/src/testing/index.js';
 import type { ActivityEntry, StoreQuery } from '../packages/sdk/src/types.js';
 import { PG_URL, pg, pgCopy } from './drivers.js';
@@ -204,9 +204,11 @@ async function readFigures(
   const p95 = percentile(await latency(store, all, 50), 95);
 
   let exported = 0;
+  // The exporter's own path (GET /export streams it, the background job gzips it): pages of cells read
+  // by the store's queryCsvRows, rendered as CSV.
   const exportS = await seconds(async () => {
     await pipeline(
-      entriesToCsv(pagesOf(store, { orgId }), {
+      cellRowsToCsv(csvPagesOf(store, { orgId }), {
         onEnd: (n) => (exported = n),
       }) as unknown as AsyncIterable<Uint8Array>,
       sink(),
@@ -249,7 +251,7 @@ async function readFigures(
       value: round(exportS === 0 ? 0 : exported / exportS / (perOrg / copyS)),
       unit: 'ratio',
       target: '>= 0.7',
-      detail: `CSV export ${Math.round(exported / exportS)} rows/s (${exported} rows, pages of 1000), COPY (SELECT …) TO STDOUT CSV ${Math.round(perOrg / copyS)} rows/s`,
+      detail: `CSV export (the exporter's path: store.queryCsvRows, cells from columns, next page read while one is written) ${Math.round(exported / exportS)} rows/s (${exported} rows, pages of 1000), COPY (SELECT …) TO STDOUT CSV ${Math.round(perOrg / copyS)} rows/s`,
     },
     {
       name: 'bytes-per-entry-pg',

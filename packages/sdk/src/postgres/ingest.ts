@@ -9,13 +9,14 @@ import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { toMs } from '../core/storeQuery.js';
 import type { ActivityEntry } from '../types.js';
+import { CSV_CELL_COLUMNS, csvCellsOf } from './csvRows.js';
 import { safeJson, safeOptional, safeText, searchText } from './rows.js';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /** Column values of one entry, in the order of {@link INSERT_COLUMNS}. */
 export function rowOf(entry: ActivityEntry): (string | null)[] {
-  return [
+  const row = [
     entry.id,
     entry.orgId,
     // Truncated to milliseconds, the precision of JavaScript dates, so cursors compare exactly.
@@ -36,6 +37,9 @@ export function rowOf(entry: ActivityEntry): (string | null)[] {
     // The exact entry: JSON escapes NUL and lone surrogates, so TEXT keeps them and reads back unchanged.
     JSON.stringify(entry),
   ];
+  // The export's doc-only cells (migration 6), checked against the columns above.
+  for (const cell of csvCellsOf(entry, row)) row.push(cell);
+  return row;
 }
 
 /** Columns an append writes, with their PostgreSQL types (also used by the benchmarks' raw COPY). */
@@ -57,6 +61,7 @@ export const INSERT_COLUMNS: [string, string][] = [
   ['search', 'text'],
   ['metadata', 'jsonb'],
   ['doc', 'text'],
+  ...CSV_CELL_COLUMNS,
 ];
 
 const NAMES = INSERT_COLUMNS.map(([c]) => c).join(', ');
@@ -140,9 +145,13 @@ function csvLine(row: (string | null)[], ord: number): string {
   return `${line}${ord}\n`;
 }
 
-/** Session-local, emptied at each commit; typed like `entries`, so the INSERT … SELECT casts nothing. */
-const STAGING = 'pg_temp.activity_staging';
-const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS activity_staging (${INSERT_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')}, ord int) ON COMMIT DELETE ROWS`;
+/**
+ * Session-local, emptied at each commit; typed like `entries`, so the INSERT … SELECT casts nothing. The
+ * name changes with its columns (v6: the CSV cells), so a session kept by a pooler across a deploy never
+ * reuses a staging table of another shape.
+ */
+const STAGING = 'pg_temp.activity_staging_v6';
+const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS activity_staging_v6 (${INSERT_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')}, ord int) ON COMMIT DELETE ROWS`;
 
 /**
  * Appends rows by COPY into the staging table and one INSERT … SELECT, in one transaction on `client`

@@ -134,4 +134,17 @@ export const MIGRATIONS: readonly Migration[] = [
       await client.query(`DROP INDEX IF EXISTS ${schema}.entry_keys_time`);
     },
   },
+  {
+    version: 6,
+    name: 'CSV export cells held only by the doc, as columns',
+    // csvRows.ts: the export reads a page without parsing each doc. Nullable, no default: a catalog-only
+    // change on the partitioned table whatever its size; NULL marks a row written before (or one whose
+    // cells PostgreSQL text cannot hold exactly), which the export reads from its doc.
+    async up({ client, schema }) {
+      await client.query(
+        `ALTER TABLE ${schema}.entries ADD COLUMN csv_label text, ADD COLUMN csv_summary text,
+           ADD COLUMN csv_changes text, ADD COLUMN csv_error text`,
+      );
+    },
+  },
 ];

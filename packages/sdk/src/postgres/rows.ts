@@ -9,6 +9,13 @@ export function safeText(value: string): string {
   return value.replace(UNSAFE, '\ufffd');
 }
 
+const UNSAFE_ONE = new RegExp(UNSAFE.source);
+
+/** True when PostgreSQL text holds `value` exactly: {@link safeText} would leave it unchanged. */
+export function isSafeText(value: string): boolean {
+  return !UNSAFE_ONE.test(value);
+}
+
 /** `safeText` for an optional value; empty and missing become null. */
 export function safeOptional(value: string | undefined): string | null {
   return value === undefined || value === '' ? null : safeText(value);

@@ -14,13 +14,14 @@ import type {
   StorePage,
   StoreQuery,
 } from '../types.js';
-import { COPY_MIN_ROWS, copyAppend, rowOf, unnestAppend } from './ingest.js';
+import { CSV_CELL_COLUMNS, CSV_SELECT, csvCellsOfRow, csvCursorOf } from './csvRows.js';
+import { COPY_MIN_ROWS, copyAppend, INSERT_COLUMNS, rowOf, unnestAppend } from './ingest.js';
 import { postgresIntegrity } from './integrity.js';
 import { LOCK_NAMESPACE, MIGRATIONS } from './migrations.js';
 import { dropMonths, type PartitionDrop, releaseMonths } from './partitionDrop.js';
 import { createMonths, lockPartitions, monthsAround, monthsBetween } from './partitions.js';
 import { DEFAULT_DEADLINES, guardPool, type PostgresStoreStats } from './pool.js';
-import { applyJobUpdate, likePattern, safeJson, safeText, searchText } from './rows.js';
+import { applyJobUpdate, likePattern, safeText } from './rows.js';
 
 /** Options of {@link createPostgresStore}. Give either a `pool` (yours; never ended by the store) or a `connectionString`. */
 export interface PostgresStoreOptions {
@@ -148,6 +149,10 @@ function whereClause(query: StoreQuery, params: unknown[], withCursor: boolean):
   }
   return conds.join(' AND ');
 }
+
+/** What a job update rewrites: what `applyJobUpdate` may change, the export cells included. */
+const UPDATED_COLUMNS = ['status', 'search', 'metadata', 'doc', ...CSV_CELL_COLUMNS.map(([c]) => c)];
+const column = (name: string) => INSERT_COLUMNS.findIndex(([c]) => c === name);
 
 // Re-exported: the benchmarks and tests write rows exactly as the store does.
 export { INSERT_COLUMNS, rowOf } from './ingest.js';
@@ -339,18 +344,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
           return false;
         }
         const next = applyJobUpdate(JSON.parse(row.doc) as ActivityEntry, update);
+        // The columns a run's update can change, as an append of `next` would write them.
+        const values = rowOf(next);
         await client.query(
-          `UPDATE ${table} SET status = $3, search = $4, metadata = $5::jsonb, doc = $6
-           WHERE id = $1 AND org_id = $2 AND occurred_at = $7 AND status = 'IN_PROGRESS'`,
-          [
-            id,
-            orgId,
-            next.status,
-            searchText(next),
-            next.metadata === undefined ? null : JSON.stringify(safeJson(next.metadata)),
-            JSON.stringify(next),
-            row.occurred_at,
-          ],
+          `UPDATE ${table} SET ${UPDATED_COLUMNS.map((c, i) => `${c} = $${i + 4}`).join(', ')}
+           WHERE id = $1 AND org_id = $2 AND occurred_at = $3 AND status = 'IN_PROGRESS'`,
+          [id, orgId, row.occurred_at, ...UPDATED_COLUMNS.map((c) => values[column(c)] ?? null)],
         );
         await client.query('COMMIT');
         return true;
@@ -392,6 +391,31 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return rows.length > limit && last
         ? { entries, next: { occurredAt: last.occurredAt, id: last.id } }
         : { entries };
+    },
+
+    async queryCsvRows(query): Promise<StorePage<string[]>> {
+      const limit = checkQuery(query);
+      const params: unknown[] = [];
+      const where = whereClause(query, params, true);
+      params.push(limit + 1);
+      await ready();
+      let rows: (string | null)[][];
+      try {
+        // Array rows: no object per row, and the time arrives as text (no Date parsed, none formatted).
+        const result = await pool.query<(string | null)[]>({
+          text: `SELECT ${CSV_SELECT} FROM ${table} WHERE ${where}
+                 ORDER BY occurred_at DESC, id DESC LIMIT $${params.length}`,
+          values: params,
+          rowMode: 'array',
+        });
+        rows = result.rows;
+      } catch (err) {
+        throw storeFailed('queryCsvRows', err);
+      }
+      const page = rows.length > limit ? rows.slice(0, limit) : rows;
+      const entries = page.map(csvCellsOfRow);
+      const last = page[page.length - 1];
+      return rows.length > limit && last ? { entries, next: csvCursorOf(last) } : { entries };
     },
 
     async facets(query): Promise<Facets> {
