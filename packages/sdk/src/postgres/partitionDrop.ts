@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ActivityError } from '../errors.js';
+import { LOCK_NAMESPACE } from './migrations.js';
 import { listPartitions, lockPartitions } from './partitions.js';
 import type { GuardedPool } from './pool.js';
 
@@ -43,17 +44,66 @@ async function orgsIn(client: pg.PoolClient, table: string): Promise<string[]> {
 }
 
 /**
+ * Held (per session, so past the commit) while a drop counts the months it detached: a release waits for
+ * it before dropping a detached month, so the count always finds its table.
+ */
+function countingLock(schemaName: string): [number, string] {
+  return [LOCK_NAMESPACE, `counting:${schemaName}`];
+}
+
+/** One month detached by {@link detachMonths}: its partition name and its name now. */
+interface Detached {
+  name: string;
+  released: string;
+}
+
+/**
+ * The transaction of {@link dropMonths}: detaches and renames the months that may go, and takes the
+ * counting lock before its commit. Each month is checked first without a lock by its orgs alone (a few
+ * index probes), so a month that stays is never detached; then detached, which takes the parent's lock
+ * before the month's, in the order an append takes them: an append into the month waits, and lands in
+ * DEFAULT after the commit (a lock taken on the month first deadlocked with it). The orgs are checked
+ * again on the detached month, which nothing else can write now; another org's entry committed in
+ * between puts the month back.
+ */
+async function detachMonths(
+  client: pg.PoolClient,
+  schema: string,
+  schemaName: string,
+  beforeMs: number,
+  allowed: Set<string>,
+): Promise<Detached[]> {
+  const detached: Detached[] = [];
+  const mayGo = async (table: string) => (await orgsIn(client, table)).every((org) => allowed.has(org));
+  await client.query('BEGIN');
+  await lockPartitions(client, schemaName);
+  for (const part of await listPartitions(client, schema)) {
+    if (part.to.getTime() > beforeMs) continue;
+    const table = `${schema}."${part.name}"`;
+    if (!(await mayGo(table))) continue;
+    await client.query(`SAVEPOINT month; ALTER TABLE ${schema}.entries DETACH PARTITION ${table}`);
+    if (!(await mayGo(table))) {
+      await client.query('ROLLBACK TO SAVEPOINT month');
+      continue;
+    }
+    // A unique name: the same month may be dropped again (backdated entries) before its keys are released.
+    const released = `${RELEASED_PREFIX}${part.name.replace(/^entries_/, '')}_${randomBytes(4).toString('hex')}`;
+    await client.query(`ALTER TABLE ${table} RENAME TO "${released}"`);
+    detached.push({ name: part.name, released });
+  }
+  if (detached.length > 0)
+    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', countingLock(schemaName));
+  await client.query('COMMIT');
+  return detached;
+}
+
+/**
  * Detaches every monthly partition ending at or before `beforeMs` whose entries all belong to `orgs`
  * (the orgs retention archived and verified), in one transaction under the partition lock, and renames
  * it for {@link releaseMonths}. A partition with an entry of any other org (on hold, failed, not listed)
- * stays.
- *
- * Each month is first checked without a lock by its orgs alone (a few index probes), so a month that
- * stays is never counted. A month that may go is detached first, then counted: the detach takes the
- * parent's lock before the month's, in the order an append takes them, so an append into that month
- * waits (and lands in DEFAULT after the commit) instead of deadlocking with a lock taken on the month
- * first; and what is counted on the detached month is exactly what is dropped. An entry of another org
- * appended between the check and the detach is seen by the count, and the month is put back.
+ * stays. The entries of each detached month are counted per org after the commit, on the detached
+ * table (exactly what was dropped: nothing writes it any more), so the table stays locked against reads
+ * and appends only for the catalog change, not for the count.
  */
 export async function dropMonths(
   guard: GuardedPool,
@@ -63,34 +113,23 @@ export async function dropMonths(
   orgs: string[],
 ): Promise<PartitionDrop> {
   const result: PartitionDrop = { partitions: [], byOrg: {}, entries: 0 };
-  const allowed = new Set(orgs);
   try {
     await guard.withClient(async (client) => {
-      await client.query('BEGIN');
-      await lockPartitions(client, schemaName);
-      for (const part of await listPartitions(client, schema)) {
-        if (part.to.getTime() > beforeMs) continue;
-        const table = `${schema}."${part.name}"`;
-        if (!(await orgsIn(client, table)).every((org) => allowed.has(org))) continue;
-        await client.query(`SAVEPOINT month; ALTER TABLE ${schema}.entries DETACH PARTITION ${table}`);
+      const detached = await detachMonths(client, schema, schemaName, beforeMs, new Set(orgs));
+      if (detached.length === 0) return;
+      for (const { name, released } of detached) {
         // An index-only scan of (org_id, occurred_at, id) on a month long vacuumed: no row is read.
         const { rows } = await client.query<{ org_id: string; n: number }>(
-          `SELECT org_id, count(*)::int AS n FROM ${table} GROUP BY org_id`,
+          `SELECT org_id, count(*)::int AS n FROM ${schema}."${released}" GROUP BY org_id`,
         );
-        if (rows.some((r) => !allowed.has(r.org_id))) {
-          await client.query('ROLLBACK TO SAVEPOINT month');
-          continue;
-        }
         for (const r of rows) {
           result.byOrg[r.org_id] = (result.byOrg[r.org_id] ?? 0) + r.n;
           result.entries += r.n;
         }
-        // A unique name: the same month may be dropped again (backdated entries) before its keys are released.
-        const released = `${RELEASED_PREFIX}${part.name.replace(/^entries_/, '')}_${randomBytes(4).toString('hex')}`;
-        await client.query(`ALTER TABLE ${table} RENAME TO "${released}"`);
-        result.partitions.push(part.name);
+        result.partitions.push(name);
       }
-      await client.query('COMMIT');
+      // On a failure before this, the client is discarded: its session, and the lock, end with it.
+      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', countingLock(schemaName));
     });
   } catch (err) {
     throw failed('dropPartitionsBefore', err);
@@ -113,15 +152,19 @@ export async function releaseMonths(guard: GuardedPool, schema: string, schemaNa
       [schemaName],
     );
     for (const { name } of rows) {
-      await guard.withClient(async (client) => {
+      const done = await guard.withClient(async (client) => {
         await client.query('BEGIN');
         // One releaser at a time; another may have released this month while we waited.
         await lockPartitions(client, schemaName);
         const table = `${schema}."${name}"`;
-        const { rows: found } = await client.query('SELECT to_regclass($1) AS t', [table]);
-        if (found[0]?.t === null) {
+        const { rows: found } = await client.query<{ t: string | null; free: boolean }>(
+          'SELECT to_regclass($1) AS t, pg_try_advisory_xact_lock($2, hashtext($3)) AS free',
+          [table, ...countingLock(schemaName)],
+        );
+        // Gone (released meanwhile), or a drop is still counting the months it detached: the next run.
+        if (found[0]?.t === null || found[0]?.free === false) {
           await client.query('ROLLBACK');
-          return;
+          return false;
         }
         await client.query(
           `DELETE FROM ${schema}.entry_keys k USING ${table} r
@@ -131,8 +174,9 @@ export async function releaseMonths(guard: GuardedPool, schema: string, schemaNa
         );
         await client.query(`DROP TABLE ${table}`);
         await client.query('COMMIT');
+        return true;
       });
-      released++;
+      if (done) released++;
     }
   } catch (err) {
     throw failed('releasing the keys of dropped months', err);
