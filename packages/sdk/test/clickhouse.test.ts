@@ -4,6 +4,7 @@ import { createChdbConnection } from 'chdb/connection';
 import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { lookupSql } from '../src/clickhouse/append.js';
 import { MIGRATIONS } from '../src/clickhouse/migrations.js';
 import { rowOf } from '../src/clickhouse/rows.js';
 import { type ClickHouseStore, createClickHouseStore } from '../src/clickhouse.js';
@@ -161,6 +162,46 @@ describe('createClickHouseStore', () => {
     const again = batch.map((e) => ({ ...e, id: uuidv7() }));
     expect(await store.append([...again, entry({ orgId: org })])).toEqual({ inserted: 1, duplicates: 2500 });
     expect((await store.facets({ orgId: org })).total).toBe(2501);
+  });
+
+  it('finds duplicates across many batches at size (ids, keys, runs), reading a few granules of the lookup table', async () => {
+    const db = databaseName();
+    const big = createClickHouseStore({ client, database: db });
+    const org = `org_${randomBytes(3).toString('hex')}`;
+    // 30 inserts leave several parts in the lookup table, as a long ingest does between merges.
+    const batches = Array.from({ length: 30 }, (_, b) =>
+      Array.from({ length: 1000 }, (_, i) =>
+        entry({ orgId: org, status: 'SUCCESS', idempotencyKey: i % 10 === 0 ? `evt_${b}_${i}` : undefined }),
+      ),
+    );
+    for (const b of batches) expect(await big.append(b)).toEqual({ inserted: 1000, duplicates: 0 });
+    const running = entry({ orgId: org });
+    expect(await big.append([running])).toEqual({ inserted: 1, duplicates: 0 });
+    const fresh = entry({ orgId: org, status: 'SUCCESS' });
+    const stored = [0, 14, 29].flatMap((b) => (batches[b] as ActivityEntry[]).slice(495, 505));
+    const retry = [
+      ...stored,
+      entry({ orgId: org, idempotencyKey: 'evt_7_10' }),
+      { ...running, metadata: { retried: true } },
+      fresh,
+      fresh,
+    ];
+    expect(await big.append(retry)).toEqual({ inserted: 1, duplicates: stored.length + 3 });
+    expect((await big.facets({ orgId: org })).total).toBe(30_002);
+    // The existence check goes through the lookup table's primary key, not a scan of every granule.
+    const tables = { keys: `\`${db}\`.entries_keys`, runs: `\`${db}\`.entries_runs` };
+    const rs = await client.query({
+      query: `EXPLAIN indexes = 1 ${lookupSql(tables)}`,
+      query_params: { ks: (batches[14] as ActivityEntry[]).map((e) => `i${e.id}`) },
+      format: 'TabSeparatedRaw',
+    });
+    const plan = await rs.text();
+    const keysPlan = plan.slice(plan.indexOf('entries_keys'));
+    const [, read, total] =
+      /Granules: (\d+)\/(\d+)/.exec(keysPlan.slice(keysPlan.indexOf('PrimaryKey'))) ?? [];
+    expect(Number(total)).toBeGreaterThan(100);
+    expect(Number(read) * 4).toBeLessThan(Number(total));
+    await big.close();
   });
 
   it('treats q as a literal substring (wildcards and quotes are not syntax)', async () => {

@@ -2,13 +2,11 @@
  * `append` of the ClickHouse store: skip what is stored (one lookup round trip on the sorted lookup
  * table and the small runs table), then insert the rest — entries in a final state into the entries
  * table, runs in progress into the runs table — each insert carrying a deduplication token, so a retried
- * insert is dropped by the server.
+ * insert is dropped by the server. The batch's rows are encoded while the lookup runs on the server.
  */
 import { createHash } from 'node:crypto';
-// Shared with the PostgreSQL store (plain functions, no driver import).
-import { safeText } from '../postgres/rows.js';
 import type { ActivityEntry, AppendResult } from '../types.js';
-import { rowValues } from './rows.js';
+import { rowValues, text } from './rows.js';
 import { idempotencyKey, idKey, keysViewSelect } from './schema.js';
 
 /** What `append` needs from the store. */
@@ -24,53 +22,85 @@ export interface AppendIo {
 /** Lookup values per request: parameters travel in the request URL, which must stay far below its limit. */
 const LOOKUP_CHUNK = 1000;
 
-/** The lookup values (ids, and org + idempotency key) of `entries` already stored. */
-async function storedKeys(io: AppendIo, entries: ActivityEntry[]): Promise<Set<string>> {
-  const wanted = new Set<string>();
-  for (const e of entries) {
-    wanted.add(idKey(safeText(e.id)));
-    if (e.idempotencyKey !== undefined)
-      wanted.add(idempotencyKey(safeText(e.orgId), safeText(e.idempotencyKey)));
-  }
-  const all = [...wanted];
+/**
+ * The existence check's query. The values are one parameter used once (binding and parsing 1000 values
+ * costs the server milliseconds); the filter reaches both sides of the UNION, so the lookup table's
+ * primary key finds each value in one small granule, and the runs table (a few rows) is read whole.
+ */
+export function lookupSql(io: Pick<AppendIo, 'keys' | 'runs'>): string {
+  return `SELECT k FROM (SELECT k FROM ${io.keys} UNION ALL SELECT k FROM (${keysViewSelect(io.runs)}))
+     WHERE k IN {ks:Array(String)}`;
+}
+
+/** Which of `values` (lookup values, no repeats) are stored. */
+async function storedKeys(io: AppendIo, values: string[]): Promise<Set<string>> {
   const found = new Set<string>();
-  for (let i = 0; i < all.length; i += LOOKUP_CHUNK) {
-    // The lookup table's primary key finds each value in one small granule; the runs table is a few rows.
-    const rows = await io.select<{ k: string }>(
-      'append',
-      `SELECT k FROM ${io.keys} WHERE has({ks:Array(String)}, k)
-       UNION ALL SELECT k FROM (${keysViewSelect(io.runs)}) WHERE has({ks:Array(String)}, k)`,
-      { ks: all.slice(i, i + LOOKUP_CHUNK) },
-    );
+  for (let i = 0; i < values.length; i += LOOKUP_CHUNK) {
+    const rows = await io.select<{ k: string }>('append', lookupSql(io), {
+      ks: values.slice(i, i + LOOKUP_CHUNK),
+    });
     for (const r of rows) found.add(r.k);
   }
   return found;
 }
 
+/** An entry's lookup values: its id's, and its org and idempotency key's when it has one. */
+function lookupValues(e: ActivityEntry): { id: string; key: string | undefined } {
+  return {
+    id: idKey(text(e.id)),
+    key: e.idempotencyKey === undefined ? undefined : idempotencyKey(text(e.orgId), text(e.idempotencyKey)),
+  };
+}
+
+/**
+ * Each entry's row (or the error encoding it raised, thrown only if the entry turns out to be new, as
+ * when rows were encoded after the lookup), built while the lookup runs.
+ */
+async function encodeAfterYield(entries: ActivityEntry[]): Promise<unknown[]> {
+  // Let the lookup reach the server (its request starts a few microtasks after the call) before the
+  // encoding holds the event loop.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return entries.map((e) => {
+    try {
+      return rowValues(e, 1);
+    } catch (err) {
+      return { failed: err };
+    }
+  });
+}
+
 /** Appends a batch: see the file's header. */
 export async function appendEntries(io: AppendIo, entries: ActivityEntry[]): Promise<AppendResult> {
   if (entries.length === 0) return { inserted: 0, duplicates: 0 };
-  const seen = await storedKeys(io, entries);
+  const values = entries.map(lookupValues);
+  const wanted = new Set<string>();
+  for (const v of values) {
+    wanted.add(v.id);
+    if (v.key !== undefined) wanted.add(v.key);
+  }
+  const lookup = storedKeys(io, [...wanted]);
+  // A failed lookup fails the append below; this only keeps it from being reported as unhandled first.
+  lookup.catch(() => {});
+  const rows = await encodeAfterYield(entries);
+  const seen = await lookup;
   const fresh: ActivityEntry[] = [];
-  for (const e of entries) {
-    const id = idKey(safeText(e.id));
-    const key =
-      e.idempotencyKey === undefined
-        ? undefined
-        : idempotencyKey(safeText(e.orgId), safeText(e.idempotencyKey));
+  const done: unknown[][] = [];
+  const running: unknown[][] = [];
+  for (const [i, e] of entries.entries()) {
+    const { id, key } = values[i] as { id: string; key: string | undefined };
     if (seen.has(id) || (key !== undefined && seen.has(key))) continue;
     // Later duplicates within the same batch lose to the first, as with a unique constraint.
     seen.add(id);
     if (key !== undefined) seen.add(key);
+    const row = rows[i];
+    if (!Array.isArray(row)) throw (row as { failed: unknown }).failed;
     fresh.push(e);
+    (e.status === 'IN_PROGRESS' ? running : done).push(row);
   }
   if (fresh.length > 0) {
     const token = `append:${createHash('sha256')
       .update(fresh.map((e) => e.id).join('\n'))
       .digest('hex')}`;
-    const done: unknown[][] = [];
-    const running: unknown[][] = [];
-    for (const e of fresh) (e.status === 'IN_PROGRESS' ? running : done).push(rowValues(e, 1));
     // One INSERT is one block: ClickHouse writes it atomically (up to max_insert_block_size rows). A
     // failure between the two inserts leaves the rest to the retry, which skips what went in.
     if (done.length > 0) await io.insert('append', io.main, done, token);

@@ -10,7 +10,9 @@ import type { ActivityEntry } from '../types.js';
 /** A cheap test first: almost no text holds NUL or a surrogate, and `safeText`'s pattern costs more. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching NUL is the point
 const MAYBE_UNSAFE = /[\u0000\ud800-\udfff]/;
-const text = (value: string | undefined) =>
+
+/** A filter column's text: `safeText` of `value` ('' when missing), skipping its pattern when it cannot match. */
+export const text = (value: string | undefined) =>
   value === undefined ? '' : MAYBE_UNSAFE.test(value) ? safeText(value) : value;
 
 /** DateTime64(3)'s range: 1900-01-01T00:00:00.000Z .. 2299-12-31T23:59:59.999Z. */
