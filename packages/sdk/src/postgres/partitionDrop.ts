@@ -51,6 +51,12 @@ function countingLock(schemaName: string): [number, string] {
   return [LOCK_NAMESPACE, `counting:${schemaName}`];
 }
 
+/** {@link countingLock} as SQL text, to share a round trip with the statement next to it. */
+function countingLockSql(fn: 'pg_advisory_lock' | 'pg_advisory_unlock', schemaName: string): string {
+  const [space, key] = countingLock(schemaName);
+  return `SELECT ${fn}(${space}, hashtext('${key.replaceAll("'", "''")}'))`;
+}
+
 /** One month detached by {@link detachMonths}: its partition name and its name now. */
 interface Detached {
   name: string;
@@ -91,9 +97,10 @@ async function detachMonths(
     await client.query(`ALTER TABLE ${table} RENAME TO "${released}"`);
     detached.push({ name: part.name, released });
   }
-  if (detached.length > 0)
-    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', countingLock(schemaName));
-  await client.query('COMMIT');
+  // Several statements in one query (no parameters): one round trip.
+  await client.query(
+    detached.length > 0 ? `${countingLockSql('pg_advisory_lock', schemaName)}; COMMIT` : 'COMMIT',
+  );
   return detached;
 }
 
@@ -117,19 +124,26 @@ export async function dropMonths(
     await guard.withClient(async (client) => {
       const detached = await detachMonths(client, schema, schemaName, beforeMs, new Set(orgs));
       if (detached.length === 0) return;
-      for (const { name, released } of detached) {
-        // An index-only scan of (org_id, occurred_at, id) on a month long vacuumed: no row is read.
-        const { rows } = await client.query<{ org_id: string; n: number }>(
-          `SELECT org_id, count(*)::int AS n FROM ${schema}."${released}" GROUP BY org_id`,
+      for (const [i, { name, released }] of detached.entries()) {
+        // An index-only scan of (org_id, occurred_at, id) on a month long vacuumed: no row is read. The
+        // last count releases the counting lock in the same round trip; on a failure before that, the
+        // client is discarded, and its session's lock ends with it.
+        const count = `SELECT org_id, count(*)::int AS n FROM ${schema}."${released}" GROUP BY org_id`;
+        const last = i === detached.length - 1;
+        const answer: unknown = await client.query(
+          last ? `${count}; ${countingLockSql('pg_advisory_unlock', schemaName)}` : count,
         );
+        // pg answers a query of several statements with one result per statement.
+        const { rows } = (Array.isArray(answer) ? answer[0] : answer) as pg.QueryResult<{
+          org_id: string;
+          n: number;
+        }>;
         for (const r of rows) {
           result.byOrg[r.org_id] = (result.byOrg[r.org_id] ?? 0) + r.n;
           result.entries += r.n;
         }
         result.partitions.push(name);
       }
-      // On a failure before this, the client is discarded: its session, and the lock, end with it.
-      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', countingLock(schemaName));
     });
   } catch (err) {
     throw failed('dropPartitionsBefore', err);
