@@ -164,6 +164,17 @@ describe('createClickHouseStore', () => {
     expect((await store.facets({ orgId: org })).total).toBe(2501);
   });
 
+  it('finds stored ids and idempotency keys holding quotes, backslashes, newlines, NUL and emoji', async () => {
+    const org = `org_${randomBytes(3).toString('hex')}`;
+    const odd = ['a"b', 'c\\d', 'e\nf', 'g\u0000h', '\u{1F600}', "i'j", '[1,2]', '\\u0000'];
+    const batch = odd.map((text, i) =>
+      entry({ orgId: org, status: 'SUCCESS', id: `id_${text}_${i}`, idempotencyKey: `key_${text}` }),
+    );
+    expect(await store.append(batch)).toEqual({ inserted: odd.length, duplicates: 0 });
+    const sameKeys = batch.map((e) => ({ ...e, id: uuidv7() }));
+    expect(await store.append([...batch, ...sameKeys])).toEqual({ inserted: 0, duplicates: 2 * odd.length });
+  });
+
   it('finds duplicates across many batches at size (ids, keys, runs), reading a few granules of the lookup table', async () => {
     const db = databaseName();
     const big = createClickHouseStore({ client, database: db });
@@ -192,7 +203,7 @@ describe('createClickHouseStore', () => {
     const tables = { keys: `\`${db}\`.entries_keys`, runs: `\`${db}\`.entries_runs` };
     const rs = await client.query({
       query: `EXPLAIN indexes = 1 ${lookupSql(tables)}`,
-      query_params: { ks: (batches[14] as ActivityEntry[]).map((e) => `i${e.id}`) },
+      query_params: { ks: JSON.stringify((batches[14] as ActivityEntry[]).map((e) => `i${e.id}`)) },
       format: 'TabSeparatedRaw',
     });
     const plan = await rs.text();
