@@ -120,10 +120,11 @@ export async function dropMonths(
   orgs: string[],
 ): Promise<PartitionDrop> {
   const result: PartitionDrop = { partitions: [], byOrg: {}, entries: 0 };
+  let dropped: Detached[] = [];
   try {
     await guard.withClient(async (client) => {
       const detached = await detachMonths(client, schema, schemaName, beforeMs, new Set(orgs));
-      if (detached.length === 0) return;
+      dropped = detached;
       for (const [i, { name, released }] of detached.entries()) {
         // An index-only scan of (org_id, occurred_at, id) on a month long vacuumed: no row is read. The
         // last count releases the counting lock in the same round trip; on a failure before that, the
@@ -146,6 +147,12 @@ export async function dropMonths(
       }
     });
   } catch (err) {
+    // Only the count failed (the connection, most likely): the months are gone, and the error says so.
+    if (dropped.length > 0)
+      throw failed(
+        `counting the entries of the months dropped (${dropped.map((d) => d.name).join(', ')})`,
+        err,
+      );
     throw failed('dropPartitionsBefore', err);
   }
   return result;
