@@ -17,39 +17,42 @@ export const CSV_CELL_COLUMNS: [string, string][] = [
   ['csv_error', 'text'],
 ];
 
-/** Indexes in {@link entryToRow}'s row of the cells {@link CSV_CELL_COLUMNS} hold, in that order. */
-const DOC_CELLS = [8, 9, 11, 12] as const;
-const NO_CELLS: (string | null)[] = [null, null, null, null];
-
 /** Years PostgreSQL's `to_char` and JavaScript's `toISOString` write alike (four digits, no year 0). */
 const PLAIN_YEAR = /^(?!0000)\d{4}-/;
 
+/** True for a cell PostgreSQL text holds exactly (the empty cell, the most common, without a regex). */
+const storable = (cell: string) => cell === '' || isSafeText(cell);
+
 /**
- * The values of {@link CSV_CELL_COLUMNS} for an entry whose other columns are `row` (the first values of
- * `rowOf`): its {@link entryToRow} cells, or NULLs when the row read back through {@link CSV_SELECT}
- * would not give exactly those cells (then the export falls back to the doc for this row only).
+ * Sets the values of {@link CSV_CELL_COLUMNS} at `at` in `row` (a row of `rowOf`, whose other columns
+ * are set): the entry's {@link entryToRow} cells (entity label, summary, changed fields, error message),
+ * or leaves them NULL when the row read back through {@link CSV_SELECT} would not give exactly its cells
+ * (then the export falls back to the doc for this row only). Runs for every appended entry, so it
+ * allocates nothing beyond entryToRow's row.
  */
-export function csvCellsOf(entry: ActivityEntry, row: readonly (string | null)[]): (string | null)[] {
-  const cells = entryToRow(entry);
-  const [id, , time, type, status, actorId, actorName, action, entityType, entityId] = row;
-  // What CSV_SELECT derives from the columns, in entryToRow's order; the doc-only cells must be storable.
-  const fromColumns = [
-    time,
-    type,
-    status,
-    actorName ?? actorId,
-    actorId,
-    action,
-    entityType ?? '',
-    entityId ?? '',
-  ];
+export function fillCsvCells(entry: ActivityEntry, row: (string | null)[], at: number): void {
+  const cells = entryToRow(entry) as [string, ...string[]];
+  // What CSV_SELECT derives from the columns must be entryToRow's cell, and the doc-only cells storable.
   const exact =
-    typeof time === 'string' &&
-    PLAIN_YEAR.test(time) &&
-    cells[10] === id &&
-    fromColumns.every((value, i) => value === cells[i]) &&
-    DOC_CELLS.every((i) => isSafeText(cells[i] as string));
-  return exact ? DOC_CELLS.map((i) => cells[i] as string) : NO_CELLS;
+    cells[0] === row[2] &&
+    PLAIN_YEAR.test(cells[0]) &&
+    cells[1] === row[3] &&
+    cells[2] === row[4] &&
+    cells[3] === (row[6] ?? row[5]) &&
+    cells[4] === row[5] &&
+    cells[5] === row[7] &&
+    cells[6] === (row[8] ?? '') &&
+    cells[7] === (row[9] ?? '') &&
+    cells[10] === row[0] &&
+    storable(cells[8] as string) &&
+    storable(cells[9] as string) &&
+    storable(cells[11] as string) &&
+    storable(cells[12] as string);
+  if (!exact) return;
+  row[at] = cells[8] as string;
+  row[at + 1] = cells[9] as string;
+  row[at + 2] = cells[11] as string;
+  row[at + 3] = cells[12] as string;
 }
 
 /**

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { toMs } from '../core/storeQuery.js';
 import type { ActivityEntry } from '../types.js';
-import { CSV_CELL_COLUMNS, csvCellsOf } from './csvRows.js';
+import { CSV_CELL_COLUMNS, fillCsvCells } from './csvRows.js';
 import { safeJson, safeOptional, safeText, searchText } from './rows.js';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
@@ -36,9 +36,13 @@ export function rowOf(entry: ActivityEntry): (string | null)[] {
     entry.metadata === undefined ? null : JSON.stringify(safeJson(entry.metadata)),
     // The exact entry: JSON escapes NUL and lone surrogates, so TEXT keeps them and reads back unchanged.
     JSON.stringify(entry),
+    // The export's doc-only cells (migration 6): set below, once checked against the columns above.
+    null,
+    null,
+    null,
+    null,
   ];
-  // The export's doc-only cells (migration 6), checked against the columns above.
-  for (const cell of csvCellsOf(entry, row)) row.push(cell);
+  fillCsvCells(entry, row, CSV_CELLS_AT);
   return row;
 }
 
@@ -65,6 +69,8 @@ export const INSERT_COLUMNS: [string, string][] = [
 ];
 
 const NAMES = INSERT_COLUMNS.map(([c]) => c).join(', ');
+/** Index of the first CSV cell column in a row of {@link rowOf}. */
+const CSV_CELLS_AT = INSERT_COLUMNS.length - CSV_CELL_COLUMNS.length;
 const column = (name: string) => INSERT_COLUMNS.findIndex(([c]) => c === name);
 const [ID, ORG, KEY] = [column('id'), column('org_id'), column('idempotency_key')];
 
