@@ -1,8 +1,8 @@
 /** `activity export`: one org's entries matching a filter, as CSV (the export's own format) or NDJSON. */
 import type { Writable } from 'node:stream';
 import { parseFilter, resolveFilter } from '../filters.js';
-import { entriesToCsv } from '../server/csv.js';
-import { pagesOf, pickFilter } from '../server/export.js';
+import { cellRowsToCsv } from '../server/csv.js';
+import { csvPagesOf, pagesOf, pickFilter } from '../server/export.js';
 import type { ActivityStore } from '../types.js';
 import type { Progress } from './progress.js';
 
@@ -42,7 +42,8 @@ export async function exportEntries(options: ExportCommandOptions): Promise<numb
       progress.tick(page.length);
     }
   } else {
-    const csv = entriesToCsv(pagesOf(store, { ...filter, orgId }), {
+    // The HTTP export's path: a store that keeps the cells (PostgreSQL) serves them without its docs.
+    const csv = cellRowsToCsv(csvPagesOf(store, { ...filter, orgId }), {
       onPage: (n) => {
         progress.tick(n - rows);
         rows = n;

@@ -5,7 +5,7 @@
  * columns cannot reproduce its cells exactly (written before migration 6, or holding text PostgreSQL
  * cleans: NUL, lone surrogates) has NULL there, and the export reads its `doc` instead.
  */
-import { entryToRow } from '../server/csv.js';
+import { entryToRow, entryToRowAt } from '../server/csv.js';
 import type { ActivityEntry } from '../types.js';
 import { isSafeText } from './rows.js';
 
@@ -31,7 +31,11 @@ const storable = (cell: string) => cell === '' || isSafeText(cell);
  * allocates nothing beyond entryToRow's row.
  */
 export function fillCsvCells(entry: ActivityEntry, row: (string | null)[], at: number): void {
-  const cells = entryToRow(entry) as [string, ...string[]];
+  // row[2] is the canonical ISO time; an entry already holding it needs no date parse for its cell.
+  const cells = (entry.occurredAt === row[2] ? entryToRowAt(entry, row[2]) : entryToRow(entry)) as [
+    string,
+    ...string[],
+  ];
   // What CSV_SELECT derives from the columns must be entryToRow's cell, and the doc-only cells storable.
   const exact =
     cells[0] === row[2] &&
