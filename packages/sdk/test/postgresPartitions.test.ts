@@ -332,6 +332,20 @@ describe('dropPartitionsBefore', () => {
     await store.close();
   });
 
+  it('gives every month the one-column org index a drop counts from (migration 7)', async () => {
+    const { schema, store } = await januaryStore([]);
+    await store.maintainPartitions({ from: '2024-03-01T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z' });
+    const months = (await partitionsOf(schema)).filter((p) => /^entries_p\d{6}$/.test(p));
+    expect(months.length).toBeGreaterThan(1);
+    const { rows } = await admin.query<{ t: string }>(
+      `SELECT tablename AS t FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%USING btree (org_id)'`,
+      [schema],
+    );
+    const indexed = new Set(rows.map((r) => r.t));
+    for (const month of months) expect(indexed.has(month), month).toBe(true);
+    await store.close();
+  });
+
   it('keeps a month when an entry of another org is committed while the drop waits for the table', async () => {
     const { schema, store } = await januaryStore();
     // The host's transaction holds an append of org_hold into January when the drop starts: the drop's

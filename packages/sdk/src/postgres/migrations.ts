@@ -147,4 +147,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     },
   },
+  {
+    version: 7,
+    name: 'org index for the partition drop count',
+    // partitionDrop.ts counts a detached month per org. B-tree deduplication keeps one entry per org and
+    // page of ids, so an 85k-entry month's count reads 75 index pages instead of the 1,580 of
+    // (org_id, occurred_at, id); measured 0.58x the drop's time, ingest within noise (docs/scaling.md).
+    async up({ client, schema }) {
+      await client.query(`CREATE INDEX IF NOT EXISTS entries_org ON ${schema}.entries (org_id)`);
+    },
+  },
 ];
