@@ -291,6 +291,7 @@ function singleNodeClient(
   ddl: ClickHouseClusterDDL,
   sent: string[],
   inserts: Array<{ table: string; settings: Record<string, unknown> | undefined }> = [],
+  reads: Array<{ query: string; settings: Record<string, unknown> | undefined }> = [],
 ): ClickHouseClient {
   const map = (sql: string) => singleNode(sql, ddl);
   return new Proxy(client, {
@@ -303,8 +304,10 @@ function singleNodeClient(
         };
       }
       if (prop === 'query') {
-        return (params: Parameters<ClickHouseClient['query']>[0]) =>
-          target.query({ ...params, query: map(params.query) ?? '' });
+        return (params: Parameters<ClickHouseClient['query']>[0]) => {
+          reads.push({ query: params.query, settings: params.clickhouse_settings });
+          return target.query({ ...params, query: map(params.query) ?? '' });
+        };
       }
       if (prop === 'insert') {
         return (params: Parameters<ClickHouseClient['insert']>[0]) => {
@@ -318,6 +321,25 @@ function singleNodeClient(
 }
 
 describe('createClickHouseStore({ cluster })', () => {
+  it('reads with distributed_product_mode=local, so an IN subquery on a Distributed table is answered per shard', async () => {
+    const database = databaseName();
+    const ddl = clickhouseClusterDDL({ cluster: 'logs', database, shards: 1 });
+    const reads: Array<{ query: string; settings: Record<string, unknown> | undefined }> = [];
+    const store = createClickHouseStore({
+      client: singleNodeClient(ddl, [], [], reads),
+      database,
+      cluster: 'logs',
+    });
+    const run = entry({ type: 'BACKGROUND_JOB', status: 'IN_PROGRESS', action: 'sync.run' });
+    await store.append([run, entry()]);
+    const page = await store.query({ orgId: 'org_a', limit: 10 });
+    expect(page.entries).toHaveLength(2);
+    // The page's finished-run check: a subquery on the runs table inside a read of the entries table.
+    expect(reads.some((r) => /\bIN \(\s*SELECT/.test(r.query))).toBe(true);
+    for (const r of reads) expect(r.settings?.distributed_product_mode, r.query).toBe('local');
+    await store.close();
+  });
+
   it('migrates with the cluster DDL, feeds the lookup table on the node, and deletes on the local tables ON CLUSTER', async () => {
     const database = databaseName();
     const ddl = clickhouseClusterDDL({ cluster: 'logs', database, shards: 1 });

@@ -27,7 +27,15 @@ export function chIo(
     async select<R>(what: string, query: string, params: Record<string, unknown>): Promise<R[]> {
       await ready();
       try {
-        const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+        const rs = await client.query({
+          query,
+          query_params: params,
+          format: 'JSONEachRow',
+          // A read on a Distributed table with an IN subquery on another (the page's finished-run check)
+          // is refused by default ('Double-distributed IN/JOIN subqueries is denied'). Every table is
+          // sharded by org and every such subquery is one org's, so each shard answers it from its own rows.
+          ...(distributed ? { clickhouse_settings: { distributed_product_mode: 'local' as const } } : {}),
+        });
         return await rs.json<R>();
       } catch (err) {
         throw storeFailed(what, err);
