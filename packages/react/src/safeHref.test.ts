@@ -127,6 +127,14 @@ describe('safeHref', () => {
     expect(safeHref('\ufeffdata:text/html,<b>x</b>')).toBe('./%EF%BB%BFdata:text/html,<b>x</b>');
   });
 
+  it('keeps two lone surrogates split by a tab apart, as the URL parser does (U+FFFD each, never one character)', () => {
+    // Found by the property below (seed 700518798): tabs were dropped before the halves became U+FFFD.
+    const value = '\ud800\t\udc00';
+    expect(safeHref(value)).toBe('./%EF%BF%BD%EF%BF%BD');
+    for (const base of BASES)
+      expect(opens(safeHref(value) as string, base)?.href).toBe(opens(value, base)?.href);
+  });
+
   it('fault 6: "javascript&colon;" stays relative even once HTML entities are decoded', () => {
     const out = safeHref('javascript&colon;alert(1)');
     expect(out).toBe('./javascript&colon;alert(1)');

@@ -57,12 +57,17 @@ const IGNORED_ANYWHERE = /[\t\n\r]/g;
 // The parser percent-encodes these in every component of a reference (C0 controls, space, DEL, non-ASCII).
 const ENCODED_EVERYWHERE = /[^\u0021-\u007e]+/gu;
 const utf8 = new TextEncoder();
+// A surrogate without its pair. `new URL()` takes a USVString, so these become U+FFFD before the parser
+// drops tabs and newlines; dropping them first could join two halves into a character the parser never sees.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** A reference already checked to stay on the page's origin, written out unambiguously. */
 function sameOriginReference(value: string): string | undefined {
-  const reference = value.replace(IGNORED_EDGES, '').replace(IGNORED_ANYWHERE, '');
+  const reference = value
+    .replace(LONE_SURROGATE, '\ufffd')
+    .replace(IGNORED_EDGES, '')
+    .replace(IGNORED_ANYWHERE, '');
   if (reference === '') return undefined;
-  // TextEncoder writes lone surrogates as U+FFFD, as the URL parser does.
   const encoded = reference.replace(ENCODED_EVERYWHERE, (run) =>
     Array.from(utf8.encode(run), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
   );
