@@ -11,6 +11,7 @@ import { ActivityError } from '../errors.js';
 import { LOCK_NAMESPACE } from './migrations.js';
 import { listPartitions, lockPartitions } from './partitions.js';
 import type { GuardedPool } from './pool.js';
+import { distinctOrgsSql } from './rows.js';
 
 /** What {@link dropMonths} removed. */
 export interface PartitionDrop {
@@ -32,14 +33,7 @@ function failed(what: string, err: unknown): ActivityError {
 
 /** The orgs with an entry in `table`: one index probe per org (a loose scan of `(org_id, …)`). */
 async function orgsIn(client: pg.PoolClient, table: string): Promise<string[]> {
-  const { rows } = await client.query<{ org_id: string }>(
-    `WITH RECURSIVE o AS (
-       (SELECT org_id FROM ${table} ORDER BY org_id LIMIT 1)
-       UNION ALL
-       SELECT (SELECT t.org_id FROM ${table} t WHERE t.org_id > o.org_id ORDER BY t.org_id LIMIT 1)
-       FROM o WHERE o.org_id IS NOT NULL)
-     SELECT org_id FROM o WHERE org_id IS NOT NULL`,
-  );
+  const { rows } = await client.query<{ org_id: string }>(distinctOrgsSql(table));
   return rows.map((r) => r.org_id);
 }
 

@@ -57,3 +57,16 @@ export function likePattern(q: string): string {
 
 /** The shared rule for job updates, re-exported for the stores that import it from here. */
 export { applyJobUpdate } from '../core/jobUpdate.js';
+
+/**
+ * The distinct orgs of `table` by a loose index scan of an index leading with `org_id`: one probe per
+ * org instead of reading every row (PostgreSQL before 18 has no skip scan). One column, `org_id`.
+ */
+export function distinctOrgsSql(table: string): string {
+  return `WITH RECURSIVE orgs AS (
+       (SELECT org_id FROM ${table} ORDER BY org_id LIMIT 1)
+       UNION ALL
+       SELECT (SELECT t.org_id FROM ${table} t WHERE t.org_id > orgs.org_id ORDER BY t.org_id LIMIT 1)
+       FROM orgs WHERE orgs.org_id IS NOT NULL)
+     SELECT org_id FROM orgs WHERE org_id IS NOT NULL`;
+}

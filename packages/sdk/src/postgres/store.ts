@@ -21,7 +21,7 @@ import { LOCK_NAMESPACE, MIGRATIONS } from './migrations.js';
 import { dropMonths, type PartitionDrop, releaseMonths } from './partitionDrop.js';
 import { createMonths, lockPartitions, monthsAround, monthsBetween } from './partitions.js';
 import { DEFAULT_DEADLINES, guardPool, type PostgresStoreStats } from './pool.js';
-import { applyJobUpdate, likePattern, safeText } from './rows.js';
+import { applyJobUpdate, distinctOrgsSql, likePattern, safeText } from './rows.js';
 
 /** Options of {@link createPostgresStore}. Give either a `pool` (yours; never ended by the store) or a `connectionString`. */
 export interface PostgresStoreOptions {
@@ -495,17 +495,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async listOrgs() {
       // Loose index scan over entry_keys' (org_id, idempotency_key) index: one probe per org.
-      const keys = `${schema}.entry_keys`;
-      const { rows } = await run<{ org_id: string }>(
-        'listOrgs',
-        `WITH RECURSIVE orgs AS (
-           (SELECT org_id FROM ${keys} ORDER BY org_id LIMIT 1)
-           UNION ALL
-           SELECT (SELECT e.org_id FROM ${keys} e WHERE e.org_id > orgs.org_id ORDER BY e.org_id LIMIT 1)
-           FROM orgs WHERE orgs.org_id IS NOT NULL)
-         SELECT org_id FROM orgs WHERE org_id IS NOT NULL`,
-        [],
-      );
+      const { rows } = await run<{ org_id: string }>('listOrgs', distinctOrgsSql(`${schema}.entry_keys`), []);
       return rows.map((r) => r.org_id);
     },
 
