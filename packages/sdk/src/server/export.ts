@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { ActivityRecorder } from '../core/api.js';
+import { toMs } from '../core/storeQuery.js';
 import { ActivityError } from '../errors.js';
 import type { ResolvedFilter } from '../filters.js';
 import type {
@@ -191,7 +192,7 @@ export async function* csvPagesOf(
   // The read ahead is marked handled at once: it may fail while the consumer holds this generator paused,
   // and the failure is thrown where the page is awaited (or dropped if the consumer stopped first).
   const ahead = (after: StorePage['next']) => {
-    const next = read({ ...query, limit: pageSize, ...(after ? { after } : {}) });
+    const next = read(pageQuery(query, pageSize, after));
     next.catch(() => undefined);
     return next;
   };
@@ -200,6 +201,36 @@ export async function* csvPagesOf(
     const page: StorePage<string[]> = await pending;
     pending = page.next ? ahead(page.next) : undefined;
     yield page.entries;
+  }
+}
+
+/**
+ * The query of the page after `after`: the keyset cursor, and {@link cursorBound} as `to`. Every row
+ * after the cursor is at or before the cursor's instant, so the bound removes none; it lets PostgreSQL
+ * prune the month partitions newer than the cursor when it plans the page, where the keyset alone has
+ * it open an index scan on every month for each page of the export.
+ */
+function pageQuery(query: StoreQuery, pageSize: number, after: StorePage['next']): StoreQuery {
+  const page: StoreQuery = { ...query, limit: pageSize, ...(after ? { after } : {}) };
+  const to = after && cursorBound(after.occurredAt, query.to);
+  return to ? { ...page, to } : page;
+}
+
+/** Instants every store's filter accepts as written by `toISOString` (four-digit year). */
+const PLAIN_ISO = /^\d{4}-/;
+
+/**
+ * The cursor's instant plus 1 ms (`to` is exclusive), read as the stores read the cursor; undefined
+ * when the query's own `to` is already as narrow, or when either does not parse (the store reports it).
+ */
+function cursorBound(occurredAt: string, to: string | undefined): string | undefined {
+  try {
+    const bound = toMs(occurredAt, 'after.occurredAt') + 1;
+    if (to !== undefined && toMs(to, 'to') <= bound) return undefined;
+    const iso = new Date(bound).toISOString();
+    return PLAIN_ISO.test(iso) ? iso : undefined;
+  } catch {
+    return undefined;
   }
 }
 
