@@ -2,10 +2,12 @@
  * `append` of the ClickHouse store: skip what is stored (one lookup round trip on the sorted lookup
  * table and the small runs table), then insert the rest — entries in a final state into the entries
  * table, runs in progress into the runs table — each insert carrying a deduplication token, so a retried
- * insert is dropped by the server. The batch's rows are encoded while the lookup runs on the server.
+ * insert is dropped by the server. The batch's rows are encoded (to the insert's text) while the lookup
+ * runs: chdb runs a query on a worker thread, a server over the network, so the event loop is free.
  */
 import { createHash } from 'node:crypto';
 import type { ActivityEntry, AppendResult } from '../types.js';
+import { tsvLine } from './io.js';
 import { rowValues, text } from './rows.js';
 import { idempotencyKey, idKey, keysViewSelect } from './schema.js';
 
@@ -15,8 +17,8 @@ export interface AppendIo {
   runs: string;
   keys: string;
   select<R>(what: string, query: string, params: Record<string, unknown>): Promise<R[]>;
-  /** Inserts rows in `ROW_COLUMNS` order with `token` as the insert's deduplication token. */
-  insert(what: string, table: string, rows: unknown[][], token: string): Promise<void>;
+  /** Inserts rows (lines of `tsvLine`) with `token` as the insert's deduplication token. */
+  insert(what: string, table: string, rows: string[], token: string): Promise<void>;
 }
 
 /** Lookup values per request: parameters travel in the request URL, which must stay far below its limit. */
@@ -55,16 +57,16 @@ function lookupValues(e: ActivityEntry): { id: string; key: string | undefined }
 }
 
 /**
- * Each entry's row (or the error encoding it raised, thrown only if the entry turns out to be new, as
- * when rows were encoded after the lookup), built while the lookup runs.
+ * Each entry's row as the insert sends it (or the error encoding it raised, thrown only if the entry
+ * turns out to be new, as when rows were encoded after the lookup), built while the lookup runs.
  */
-async function encodeAfterYield(entries: ActivityEntry[]): Promise<unknown[]> {
+async function encodeAfterYield(entries: ActivityEntry[]): Promise<(string | { failed: unknown })[]> {
   // Let the lookup reach the server (its request starts a few microtasks after the call) before the
   // encoding holds the event loop.
   await new Promise<void>((resolve) => setImmediate(resolve));
   return entries.map((e) => {
     try {
-      return rowValues(e, 1);
+      return tsvLine(rowValues(e, 1));
     } catch (err) {
       return { failed: err };
     }
@@ -86,8 +88,8 @@ export async function appendEntries(io: AppendIo, entries: ActivityEntry[]): Pro
   const rows = await encodeAfterYield(entries);
   const seen = await lookup;
   const fresh: ActivityEntry[] = [];
-  const done: unknown[][] = [];
-  const running: unknown[][] = [];
+  const done: string[] = [];
+  const running: string[] = [];
   for (const [i, e] of entries.entries()) {
     const { id, key } = values[i] as { id: string; key: string | undefined };
     if (seen.has(id) || (key !== undefined && seen.has(key))) continue;
@@ -95,7 +97,7 @@ export async function appendEntries(io: AppendIo, entries: ActivityEntry[]): Pro
     seen.add(id);
     if (key !== undefined) seen.add(key);
     const row = rows[i];
-    if (!Array.isArray(row)) throw (row as { failed: unknown }).failed;
+    if (typeof row !== 'string') throw (row as { failed: unknown }).failed;
     fresh.push(e);
     (e.status === 'IN_PROGRESS' ? running : done).push(row);
   }

@@ -1,4 +1,5 @@
 /** The ClickHouse store's three ways to talk to the server, each failing with a typed STORE_FAILED. */
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ActivityError } from '../errors.js';
 import { ROW_COLUMNS } from './schema.js';
@@ -9,11 +10,40 @@ export function storeFailed(what: string, cause: unknown): ActivityError {
   return new ActivityError('STORE_FAILED', `clickhouse store: ${what} failed${detail}`, { cause });
 }
 
+/** What TabSeparated input reads as an escape or a separator (NUL, CR: for safety); tested before replacing. */
+const TSV_SPECIAL = /[\\\t\n\r\0]/;
+const TSV_SPECIAL_ALL = /[\\\t\n\r\0]/g;
+const TSV_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\0': '\\0',
+};
+
+/** A value as a TabSeparated field: strings escaped (most hold nothing to escape), numbers as they print. */
+function tsvField(value: unknown): string {
+  if (typeof value !== 'string') return String(value);
+  return TSV_SPECIAL.test(value) ? value.replace(TSV_SPECIAL_ALL, (c) => TSV_ESCAPES[c] as string) : value;
+}
+
+/**
+ * A row (values in `ROW_COLUMNS` order) as one line of TabSeparated input, without its newline. Cheaper
+ * than JSON to write: the `doc` column is a JSON text full of quotes, which JSON would escape again (and
+ * the server unescape); here it travels as it is unless it holds a backslash.
+ */
+export function tsvLine(values: readonly unknown[]): string {
+  return values.map(tsvField).join('\t');
+}
+
 /** Reads, inserts and deletes of the store. */
 export interface ChIo {
   select<R>(what: string, query: string, params: Record<string, unknown>): Promise<R[]>;
-  /** Inserts rows in `ROW_COLUMNS` order with `token` as the insert's deduplication token. */
-  insert(what: string, table: string, rows: unknown[][], token: string): Promise<void>;
+  /**
+   * Inserts rows in `ROW_COLUMNS` order, given as values or as lines of {@link tsvLine}, with `token` as
+   * the insert's deduplication token.
+   */
+  insert(what: string, table: string, rows: unknown[][] | string[], token: string): Promise<void>;
   /** A lightweight DELETE that returns once the rows are gone. */
   remove(what: string, target: string, where: string, params: Record<string, unknown>): Promise<void>;
 }
@@ -43,13 +73,15 @@ export function chIo(
     },
 
     async insert(what, table, rows, token) {
+      const lines = rows.map((row) => (typeof row === 'string' ? row : tsvLine(row)));
       try {
         await client.insert({
           table,
-          values: rows,
+          // The client takes a raw format's body as a stream: one chunk, kept a string (a utf8 stream
+          // passes strings through), which chdb would otherwise decode from bytes again.
+          values: Readable.from([`${lines.join('\n')}\n`], { objectMode: false, encoding: 'utf8' }),
           columns: [...ROW_COLUMNS],
-          // No column names per row: less to write and for the server to parse than JSONEachRow.
-          format: 'JSONCompactEachRow',
+          format: 'TabSeparated',
           // A retried insert (timeout after the server committed) is dropped by the server, not doubled.
           // On a cluster the insert returns once the shard has it, and the token travels with it there.
           clickhouse_settings: distributed
