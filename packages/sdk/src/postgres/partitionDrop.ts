@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ActivityError } from '../errors.js';
 import { LOCK_NAMESPACE } from './migrations.js';
-import { listPartitions, lockPartitions } from './partitions.js';
+import { listPartitionsSql, lockPartitions, lockPartitionsSql, monthPartitions } from './partitions.js';
 import type { GuardedPool } from './pool.js';
 import { distinctOrgsSql } from './rows.js';
 
@@ -31,12 +31,6 @@ function failed(what: string, err: unknown): ActivityError {
   return new ActivityError('STORE_FAILED', `postgres store: ${what} failed${detail}`, { cause: err });
 }
 
-/** The orgs with an entry in `table`: one index probe per org (a loose scan of `(org_id, …)`). */
-async function orgsIn(client: pg.PoolClient, table: string): Promise<string[]> {
-  const { rows } = await client.query<{ org_id: string }>(distinctOrgsSql(table));
-  return rows.map((r) => r.org_id);
-}
-
 /**
  * Held (per session, so past the commit) while a drop counts the months it detached: a release waits for
  * it before dropping a detached month, so the count always finds its table.
@@ -51,10 +45,57 @@ function countingLockSql(fn: 'pg_advisory_lock' | 'pg_advisory_unlock', schemaNa
   return `SELECT ${fn}(${space}, hashtext('${key.replaceAll("'", "''")}'))`;
 }
 
+/**
+ * pg answers a query of several statements (sent without parameters, as one message: one round trip)
+ * with one result per statement, and a query of one statement with that result alone.
+ */
+async function statements(client: pg.PoolClient, sql: string): Promise<pg.QueryResult[]> {
+  const answer: unknown = await client.query(sql);
+  return (Array.isArray(answer) ? answer : [answer]) as pg.QueryResult[];
+}
+
+/** The rows of the `index`-th statement's result. */
+function rowsOf<R>(results: pg.QueryResult[], index: number): R[] {
+  return (results[index]?.rows ?? []) as R[];
+}
+
+/**
+ * The orgs of each table, in one query: `(i, org_id)` for the table at index `i`. One loose index scan
+ * per table (a few index probes each), whatever the number of entries.
+ */
+function orgsOfSql(tables: string[]): string {
+  return tables
+    .map((table, i) => `SELECT ${i} AS i, org_id FROM (${distinctOrgsSql(table)}) o`)
+    .join(' UNION ALL ');
+}
+
+/**
+ * The entries of each table per org, in one query: `(i, org_id, n)`. Each org found by the loose scan is
+ * counted by an index-only scan of the one-column `(org_id)` index (migration 7; deduplicated, so a few
+ * dozen pages for a month) restricted to that org; on a month long vacuumed no row is read. This is the
+ * drop's largest cost (one index entry visited per entry); counting org by org, rather than grouping
+ * one scan by org_id, spares the grouping's comparison of every entry with the one before it (3.6–3.8
+ * against 4.7–4.9 ms for 81.5k entries of 10 orgs).
+ */
+function countsSql(tables: string[]): string {
+  return tables
+    .map(
+      (table, i) =>
+        `SELECT ${i} AS i, o.org_id, (SELECT count(*)::int FROM ${table} e WHERE e.org_id = o.org_id) AS n
+         FROM (${distinctOrgsSql(table)}) o`,
+    )
+    .join(' UNION ALL ');
+}
+
 /** One month detached by {@link detachMonths}: its partition name and its name now. */
 interface Detached {
   name: string;
   released: string;
+}
+
+/** A unique name: the same month may be dropped again (backdated entries) before its keys are released. */
+function releasedName(partition: string): string {
+  return `${RELEASED_PREFIX}${partition.replace(/^entries_/, '')}_${randomBytes(4).toString('hex')}`;
 }
 
 /**
@@ -64,7 +105,9 @@ interface Detached {
  * before the month's, in the order an append takes them: an append into the month waits, and lands in
  * DEFAULT after the commit (a lock taken on the month first deadlocked with it). The orgs are checked
  * again on the detached month, which nothing else can write now; another org's entry committed in
- * between puts the month back.
+ * between puts the month back. Statements go several to a query (no parameters, one round trip each):
+ * the lock with the list of months, the first check of every month in one query, each month's detach,
+ * rename and second check together, the counting lock with the commit.
  */
 async function detachMonths(
   client: pg.PoolClient,
@@ -73,25 +116,32 @@ async function detachMonths(
   beforeMs: number,
   allowed: Set<string>,
 ): Promise<Detached[]> {
+  const listed = await statements(
+    client,
+    `BEGIN; ${lockPartitionsSql(schemaName)}; ${listPartitionsSql(schema)}`,
+  );
+  const months = monthPartitions(rowsOf(listed, 2)).filter((p) => p.to.getTime() <= beforeMs);
+  const tables = months.map((p) => `${schema}."${p.name}"`);
+  const others = new Set<number>();
+  if (months.length > 0) {
+    const { rows } = await client.query<{ i: number; org_id: string }>(orgsOfSql(tables));
+    for (const r of rows) if (!allowed.has(r.org_id)) others.add(r.i);
+  }
   const detached: Detached[] = [];
-  const mayGo = async (table: string) => (await orgsIn(client, table)).every((org) => allowed.has(org));
-  await client.query('BEGIN');
-  await lockPartitions(client, schemaName);
-  for (const part of await listPartitions(client, schema)) {
-    if (part.to.getTime() > beforeMs) continue;
-    const table = `${schema}."${part.name}"`;
-    if (!(await mayGo(table))) continue;
-    await client.query(`SAVEPOINT month; ALTER TABLE ${schema}.entries DETACH PARTITION ${table}`);
-    if (!(await mayGo(table))) {
+  for (const [i, part] of months.entries()) {
+    if (others.has(i)) continue;
+    const released = releasedName(part.name);
+    const moved = await statements(
+      client,
+      `SAVEPOINT month; ALTER TABLE ${schema}.entries DETACH PARTITION ${tables[i]};
+       ALTER TABLE ${tables[i]} RENAME TO "${released}"; ${orgsOfSql([`${schema}."${released}"`])}`,
+    );
+    if (!rowsOf<{ org_id: string }>(moved, 3).every((r) => allowed.has(r.org_id))) {
       await client.query('ROLLBACK TO SAVEPOINT month');
       continue;
     }
-    // A unique name: the same month may be dropped again (backdated entries) before its keys are released.
-    const released = `${RELEASED_PREFIX}${part.name.replace(/^entries_/, '')}_${randomBytes(4).toString('hex')}`;
-    await client.query(`ALTER TABLE ${table} RENAME TO "${released}"`);
     detached.push({ name: part.name, released });
   }
-  // Several statements in one query (no parameters): one round trip.
   await client.query(
     detached.length > 0 ? `${countingLockSql('pg_advisory_lock', schemaName)}; COMMIT` : 'COMMIT',
   );
@@ -102,9 +152,9 @@ async function detachMonths(
  * Detaches every monthly partition ending at or before `beforeMs` whose entries all belong to `orgs`
  * (the orgs retention archived and verified), in one transaction under the partition lock, and renames
  * it for {@link releaseMonths}. A partition with an entry of any other org (on hold, failed, not listed)
- * stays. The entries of each detached month are counted per org after the commit, on the detached
- * table (exactly what was dropped: nothing writes it any more), so the table stays locked against reads
- * and appends only for the catalog change, not for the count.
+ * stays. The entries of the detached months are counted per org after the commit, on the detached
+ * tables (exactly what was dropped: nothing writes them any more), so the table stays locked against
+ * reads and appends only for the catalog change, not for the count.
  */
 export async function dropMonths(
   guard: GuardedPool,
@@ -117,29 +167,19 @@ export async function dropMonths(
   let dropped: Detached[] = [];
   try {
     await guard.withClient(async (client) => {
-      const detached = await detachMonths(client, schema, schemaName, beforeMs, new Set(orgs));
-      dropped = detached;
-      for (const [i, { name, released }] of detached.entries()) {
-        // An index-only scan of the one-column (org_id) index (migration 7; deduplicated, so a few dozen
-        // pages) on a month long vacuumed: no row is read. The
-        // last count releases the counting lock in the same round trip; on a failure before that, the
-        // client is discarded, and its session's lock ends with it.
-        const count = `SELECT org_id, count(*)::int AS n FROM ${schema}."${released}" GROUP BY org_id`;
-        const last = i === detached.length - 1;
-        const answer: unknown = await client.query(
-          last ? `${count}; ${countingLockSql('pg_advisory_unlock', schemaName)}` : count,
-        );
-        // pg answers a query of several statements with one result per statement.
-        const { rows } = (Array.isArray(answer) ? answer[0] : answer) as pg.QueryResult<{
-          org_id: string;
-          n: number;
-        }>;
-        for (const r of rows) {
-          result.byOrg[r.org_id] = (result.byOrg[r.org_id] ?? 0) + r.n;
-          result.entries += r.n;
-        }
-        result.partitions.push(name);
+      dropped = await detachMonths(client, schema, schemaName, beforeMs, new Set(orgs));
+      if (dropped.length === 0) return;
+      // All months in one query, which releases the counting lock in the same round trip; on a failure
+      // before that, the client is discarded, and its session's lock ends with it.
+      const counted = await statements(
+        client,
+        `${countsSql(dropped.map((d) => `${schema}."${d.released}"`))}; ${countingLockSql('pg_advisory_unlock', schemaName)}`,
+      );
+      for (const r of rowsOf<{ org_id: string; n: number }>(counted, 0)) {
+        result.byOrg[r.org_id] = (result.byOrg[r.org_id] ?? 0) + r.n;
+        result.entries += r.n;
       }
+      result.partitions.push(...dropped.map((d) => d.name));
     });
   } catch (err) {
     // Only the count failed (the connection, most likely): the months are gone, and the error says so.
