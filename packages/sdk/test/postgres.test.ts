@@ -109,7 +109,7 @@ describe('createPostgresStore', () => {
   });
 
   it('appends a large batch by COPY with the same idempotency rules and exact text', async () => {
-    // Past COPY_MIN_ROWS, so the batch goes through the staging table; every CSV special on the way.
+    // Past COPY_MIN_ROWS, so the batch goes by COPY (text format); every COPY and CSV special on the way.
     const hostile = ['"quoted" ,comma', 'line\nbreak\r\nCRLF', '\\.', '\\N', '', 'tab\tend\\', '=1+1'];
     const batch = Array.from({ length: 150 }, (_, i) =>
       entry({
@@ -130,6 +130,66 @@ describe('createPostgresStore', () => {
     expect(await store.get(sameKey.orgId, sameKey.id)).toBeUndefined();
     // The whole batch again: every row a duplicate, by id.
     expect(await store.append(batch)).toEqual({ inserted: 0, duplicates: 150 });
+  });
+
+  it('round-trips any text through the COPY path exactly (property)', async () => {
+    // COPY's text format escapes backslash, tab, newline and CR; `\\.` and `\\N` must stay data.
+    const text = fc.string({
+      unit: fc.constantFrom(
+        'a',
+        '\\',
+        '\t',
+        '\n',
+        '\r',
+        '\\N',
+        '\\.',
+        '.',
+        '"',
+        ',',
+        '\u0000',
+        '\ud800',
+        'é',
+        '😀',
+        ' ',
+      ),
+      maxLength: 12,
+    });
+    // Keys are stored as safe text (NUL dropped, lone surrogates replaced), so these keep to the rest.
+    const key = fc.string({
+      unit: fc.constantFrom('a', '\\', '\t', '\n', '\r', '\\N', '\\.', '"', 'é'),
+      maxLength: 3,
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(text, text, text, key), { minLength: 100, maxLength: 110 }),
+        async (cells) => {
+          // Keys of earlier runs stay in the store: each run's keys are its own.
+          const run = randomBytes(4).toString('hex');
+          const batch = cells.map(([a, b, c, k]) =>
+            entry({
+              status: 'SUCCESS',
+              summary: a,
+              actor: { kind: 'user', id: `usr_${b}`, name: c },
+              entity: { type: 'contact', id: b, label: a },
+              idempotencyKey: `k_${run}_${k}`,
+              metadata: { a, b, c },
+            }),
+          );
+          const fresh = new Map<string, ActivityEntry>();
+          for (const e of batch) {
+            const dup = [...fresh.values()].some((f) => f.idempotencyKey === e.idempotencyKey);
+            if (!dup) fresh.set(e.id, e);
+          }
+          expect(await store.append(batch)).toEqual({
+            inserted: fresh.size,
+            duplicates: batch.length - fresh.size,
+          });
+          for (const e of fresh.values())
+            expect(JSON.stringify(await store.get(e.orgId, e.id))).toBe(JSON.stringify(e));
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 
   it('frees an id and a key whose entry is gone but whose entry_keys row is left (a dropped month)', async () => {

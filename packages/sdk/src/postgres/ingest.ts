@@ -1,12 +1,10 @@
 /**
- * Idempotent batch inserts into the partitioned `entries`. Large batches go by COPY into a session-local
- * staging table, then one `INSERT … SELECT … ON CONFLICT DO NOTHING` (docs/scaling.md has the
- * measurements); small ones and the host's own transactions by one statement over `unnest` arrays.
- * Either way the idempotency rules are the same statement's: keys into `entry_keys` first, and only the
- * rows whose keys went in are inserted.
+ * Idempotent inserts into the partitioned `entries`: an entry's row, and the `unnest` path of small
+ * batches and the host's own transactions (one statement, one round trip). Large batches go by COPY
+ * (copyAppend.ts, docs/scaling.md has the measurements). Either way the idempotency rules are the same:
+ * keys into `entry_keys` first, and only the rows whose keys went in are inserted.
  */
 import type pg from 'pg';
-import pgCopy from 'pg-copy-streams';
 import { toMs } from '../core/storeQuery.js';
 import type { ActivityEntry } from '../types.js';
 import { CSV_CELL_COLUMNS, fillCsvCells } from './csvRows.js';
@@ -14,13 +12,27 @@ import { safeJson, safeOptional, safeText, searchText } from './rows.js';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
+/** The `occurred_at` value of an entry: truncated to milliseconds, the precision of JavaScript dates, so cursors compare exactly. */
+export function occurredAtCell(entry: ActivityEntry): string {
+  return new Date(toMs(entry.occurredAt, 'occurredAt')).toISOString();
+}
+
+/** The idempotency key value of an entry, as its row holds it. */
+export function keyCell(entry: ActivityEntry): string | null {
+  return entry.idempotencyKey === undefined ? null : safeText(entry.idempotencyKey);
+}
+
 /** Column values of one entry, in the order of {@link INSERT_COLUMNS}. */
 export function rowOf(entry: ActivityEntry): (string | null)[] {
+  return rowAt(entry, occurredAtCell(entry));
+}
+
+/** {@link rowOf} with the entry's {@link occurredAtCell} already known. */
+export function rowAt(entry: ActivityEntry, time: string): (string | null)[] {
   const row = [
     entry.id,
     entry.orgId,
-    // Truncated to milliseconds, the precision of JavaScript dates, so cursors compare exactly.
-    new Date(toMs(entry.occurredAt, 'occurredAt')).toISOString(),
+    time,
     entry.type,
     entry.status,
     safeText(entry.actor.id),
@@ -31,7 +43,7 @@ export function rowOf(entry: ActivityEntry): (string | null)[] {
     safeOptional(entry.correlationId),
     safeOptional(entry.parentId),
     safeOptional(entry.retryOf),
-    entry.idempotencyKey === undefined ? null : safeText(entry.idempotencyKey),
+    keyCell(entry),
     searchText(entry),
     entry.metadata === undefined ? null : JSON.stringify(safeJson(entry.metadata)),
     // The exact entry: JSON escapes NUL and lone surrogates, so TEXT keeps them and reads back unchanged.
@@ -68,7 +80,8 @@ export const INSERT_COLUMNS: [string, string][] = [
   ...CSV_CELL_COLUMNS,
 ];
 
-const NAMES = INSERT_COLUMNS.map(([c]) => c).join(', ');
+/** The column list of {@link INSERT_COLUMNS}, for SQL. */
+export const NAMES = INSERT_COLUMNS.map(([c]) => c).join(', ');
 /** Index of the first CSV cell column in a row of {@link rowOf}. */
 const CSV_CELLS_AT = INSERT_COLUMNS.length - CSV_CELL_COLUMNS.length;
 const column = (name: string) => INSERT_COLUMNS.findIndex(([c]) => c === name);
@@ -105,18 +118,32 @@ const UNNEST_INPUT = `SELECT * FROM unnest(${INSERT_COLUMNS.map(([, t], i) => `$
 /** One array parameter per column: constant text for any batch size (no 65535-parameter limit). */
 const arraysOf = (rows: (string | null)[][]) => INSERT_COLUMNS.map((_, i) => rows.map((r) => r[i] ?? null));
 
+/** The identity of a row that `entry_keys` holds: its id, and its org's idempotency key if it has one. */
+export interface RowKeys {
+  id: string;
+  org: string;
+  key: string | null;
+}
+
+/** The {@link RowKeys} of a row of {@link rowOf}. */
+const keysOfRow = (row: (string | null)[]): RowKeys => ({
+  id: row[ID] as string,
+  org: row[ORG] as string,
+  key: row[KEY] ?? null,
+});
+
 /**
  * Frees the ids and keys of `rows` held by `entry_keys` rows whose entry is gone: a month retention
  * detached (its keys are released in bulk later, see partitionDrop.ts). Resolves with how many were freed.
  */
-async function releaseStaleKeys(db: Queryable, schema: string, rows: (string | null)[][]): Promise<number> {
+export async function releaseStaleKeys(db: Queryable, schema: string, rows: RowKeys[]): Promise<number> {
   const result = await db.query(
     `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, org_id, idempotency_key))
      DELETE FROM ${schema}.entry_keys k USING input i
      WHERE (k.id = i.id OR (k.org_id = i.org_id AND k.idempotency_key = i.idempotency_key))
        AND NOT EXISTS (SELECT 1 FROM ${schema}.entries e
                        WHERE e.org_id = k.org_id AND e.occurred_at = k.occurred_at AND e.id = k.id)`,
-    [ID, ORG, KEY].map((i) => rows.map((r) => r[i] ?? null)),
+    [rows.map((r) => r.id), rows.map((r) => r.org), rows.map((r) => r.key)],
   );
   return result.rowCount ?? 0;
 }
@@ -140,47 +167,6 @@ export async function unnestAppend(
  * inserts again (rows already in are duplicates now). Resolves with the number inserted by the retry.
  */
 async function retryStale(db: Queryable, schema: string, rows: (string | null)[][]): Promise<number> {
-  if ((await releaseStaleKeys(db, schema, rows)) === 0) return 0;
+  if ((await releaseStaleKeys(db, schema, rows.map(keysOfRow))) === 0) return 0;
   return (await db.query(insertSql(schema, UNNEST_INPUT), arraysOf(rows))).rowCount ?? 0;
-}
-
-/** One row as COPY's CSV: NULL is an unquoted empty field, every value is quoted (CSV needs no other escape). */
-function csvLine(row: (string | null)[], ord: number): string {
-  let line = '';
-  for (const v of row) line += v === null ? ',' : `"${v.replaceAll('"', '""')}",`;
-  return `${line}${ord}\n`;
-}
-
-/**
- * Session-local, emptied at each commit; typed like `entries`, so the INSERT … SELECT casts nothing. The
- * name changes with its columns (v6: the CSV cells), so a session kept by a pooler across a deploy never
- * reuses a staging table of another shape.
- */
-const STAGING = 'pg_temp.activity_staging_v6';
-const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS activity_staging_v6 (${INSERT_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')}, ord int) ON COMMIT DELETE ROWS`;
-
-/**
- * Appends rows by COPY into the staging table and one INSERT … SELECT, in one transaction on `client`
- * (a pooled client the caller discards on failure, which rolls back). Resolves with the number inserted.
- */
-export async function copyAppend(
-  client: pg.ClientBase,
-  schema: string,
-  rows: (string | null)[][],
-): Promise<number> {
-  // IF NOT EXISTS each time, not once per connection: a pooler in transaction mode may hand us another session.
-  await client.query(`BEGIN; ${STAGING_DDL}`);
-  const copy = client.query(pgCopy.from(`COPY ${STAGING} (${NAMES}, ord) FROM STDIN WITH (FORMAT csv)`));
-  let text = '';
-  for (let i = 0; i < rows.length; i++) text += csvLine(rows[i] as (string | null)[], i + 1);
-  await new Promise<void>((resolve, reject) => {
-    copy.on('error', reject);
-    copy.on('finish', resolve);
-    copy.end(text);
-  });
-  const results = (await client.query(
-    `${insertSql(schema, `SELECT * FROM ${STAGING}`)}; COMMIT`,
-  )) as unknown as pg.QueryResult[];
-  const inserted = results[0]?.rowCount ?? 0;
-  return inserted === rows.length ? inserted : inserted + (await retryStale(client, schema, rows));
 }

@@ -14,8 +14,9 @@ import type {
   StorePage,
   StoreQuery,
 } from '../types.js';
+import { copyAppend } from './copyAppend.js';
 import { CSV_CELL_COLUMNS, CSV_SELECT, csvCellsOfRow, csvCursorOf } from './csvRows.js';
-import { COPY_MIN_ROWS, copyAppend, INSERT_COLUMNS, rowOf, unnestAppend } from './ingest.js';
+import { COPY_MIN_ROWS, INSERT_COLUMNS, rowOf, unnestAppend } from './ingest.js';
 import { postgresIntegrity } from './integrity.js';
 import { LOCK_NAMESPACE, MIGRATIONS } from './migrations.js';
 import { dropMonths, type PartitionDrop, releaseMonths } from './partitionDrop.js';
@@ -292,14 +293,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   /** Appends on `db` (the host's transaction), or by COPY on a pooled client when `db` is undefined. */
   async function insert(db: PostgresQueryable | undefined, entries: ActivityEntry[]): Promise<AppendResult> {
     if (entries.length === 0) return { inserted: 0, duplicates: 0 };
-    const rows = entries.map(rowOf);
     try {
       const inserted =
         db !== undefined
-          ? await unnestAppend(db, schema, rows)
-          : rows.length >= COPY_MIN_ROWS
-            ? await guard.withClient((client) => copyAppend(client, schema, rows))
-            : await unnestAppend(pool, schema, rows);
+          ? await unnestAppend(db, schema, entries.map(rowOf))
+          : entries.length >= COPY_MIN_ROWS
+            ? await guard.withClient((client) => copyAppend(client, schema, entries))
+            : await unnestAppend(pool, schema, entries.map(rowOf));
       return { inserted, duplicates: entries.length - inserted };
     } catch (err) {
       throw storeFailed('append', err);
