@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { ActivityRecorder } from '../core/api.js';
+import { MAX_INSTANT_MS, MIN_INSTANT_MS } from '../core/isoDate.js';
 import { toMs } from '../core/storeQuery.js';
 import { ActivityError } from '../errors.js';
 import type { ResolvedFilter } from '../filters.js';
@@ -177,7 +178,8 @@ export async function* pagesOf(
  * first: from the store's `queryCsvRows` when it has one (no entry is parsed), else from its entries.
  * Same keyset order, filters and tenant scope either way. With `queryCsvRows` the next page is read
  * while the consumer renders this one (two pages in memory at most), so the store's time and the CSV
- * writing overlap.
+ * writing overlap, and each page is bounded in time around its cursor ({@link nextPage}), so the store
+ * plans it on the part of the log it reads; pages may then be shorter than `pageSize`, never out of order.
  */
 export async function* csvPagesOf(
   store: ActivityStore,
@@ -191,47 +193,100 @@ export async function* csvPagesOf(
   }
   // The read ahead is marked handled at once: it may fail while the consumer holds this generator paused,
   // and the failure is thrown where the page is awaited (or dropped if the consumer stopped first).
-  const ahead = (after: StorePage['next']) => {
-    const next = read(pageQuery(query, pageSize, after));
+  const ahead = (plan: PagePlan) => {
+    const next = read(plan.query);
     next.catch(() => undefined);
     return next;
   };
-  let pending: Promise<StorePage<string[]>> | undefined = ahead(query.after);
-  while (pending) {
+  let plan: PagePlan | undefined = planPage(query, pageSize, { after: query.after });
+  let pending: Promise<StorePage<string[]>> | undefined = ahead(plan);
+  while (pending && plan) {
     const page: StorePage<string[]> = await pending;
-    pending = page.next ? ahead(page.next) : undefined;
+    plan = nextPage(query, pageSize, plan, page.next);
+    pending = plan ? ahead(plan) : undefined;
     yield page.entries;
   }
 }
 
 /**
- * The query of the page after `after`: the keyset cursor, and {@link cursorBound} as `to`. Every row
- * after the cursor is at or before the cursor's instant, so the bound removes none; it lets PostgreSQL
- * prune the month partitions newer than the cursor when it plans the page, where the keyset alone has
- * it open an index scan on every month for each page of the export.
+ * How many times the time the last page covered the next page's window reaches back: rows thinning out
+ * by more than this between two pages empty the window early (see {@link nextPage}).
  */
-function pageQuery(query: StoreQuery, pageSize: number, after: StorePage['next']): StoreQuery {
-  const page: StoreQuery = { ...query, limit: pageSize, ...(after ? { after } : {}) };
-  const to = after && cursorBound(after.occurredAt, query.to);
-  return to ? { ...page, to } : page;
+const WINDOW_SPANS = 4;
+
+/** One page of an export: its query, and what it was planned from. */
+interface PagePlan {
+  query: StoreQuery;
+  /** The newest instant the page can hold (its cursor's, or its upper bound), for the next page's span. */
+  topMs?: number | undefined;
+  /** The window's lower bound, when the plan added one (the query's own `from` is not a window). */
+  lowerMs?: number | undefined;
 }
 
-/** Instants every store's filter accepts as written by `toISOString` (four-digit year). */
-const PLAIN_ISO = /^\d{4}-/;
+/**
+ * The export's page after `done`, or undefined when it was the last. Besides the keyset cursor, a page
+ * is bounded in time: at most the cursor's instant (`to`, exclusive: cursor + 1 ms) and at least the
+ * cursor's instant minus {@link WINDOW_SPANS} times the span of the previous page (`from`). The bounds
+ * let PostgreSQL plan the page on the one or two month partitions it reads, where the keyset alone has it
+ * plan and open an index scan on every month for each page. The upper bound removes no row (rows after
+ * the cursor are at or before its instant); the lower one can only end a page early: when a window runs
+ * out (rows thinned out), every row from its lower bound up was written, so the next page is the rows
+ * before that bound (its `to`, exclusive where `from` was inclusive), without a cursor or a window.
+ */
+function nextPage(
+  query: StoreQuery,
+  pageSize: number,
+  done: PagePlan,
+  next: StorePage['next'],
+): PagePlan | undefined {
+  if (next) {
+    const cursorMs = msOf(next.occurredAt);
+    if (cursorMs === undefined) return planPage(query, pageSize, { after: next });
+    const span = done.topMs === undefined ? 0 : done.topMs - cursorMs;
+    return planPage(query, pageSize, {
+      after: next,
+      topMs: cursorMs,
+      upperMs: cursorMs + 1,
+      lowerMs: span > 0 ? cursorMs - WINDOW_SPANS * span : undefined,
+    });
+  }
+  if (done.lowerMs === undefined) return undefined;
+  return planPage(query, pageSize, { topMs: done.lowerMs, upperMs: done.lowerMs });
+}
 
 /**
- * The cursor's instant plus 1 ms (`to` is exclusive), read as the stores read the cursor; undefined
- * when the query's own `to` is already as narrow, or when either does not parse (the store reports it).
+ * A page's query: `query` with the page size, the cursor, and the bounds in ms where they are narrower
+ * than the query's own `from` and `to` (kept as they are otherwise, and both kept when either of them
+ * does not parse: the store reports it).
  */
-function cursorBound(occurredAt: string, to: string | undefined): string | undefined {
+function planPage(
+  query: StoreQuery,
+  pageSize: number,
+  page: { after?: StorePage['next']; topMs?: number; upperMs?: number; lowerMs?: number },
+): PagePlan {
+  const planned: StoreQuery = { ...query, limit: pageSize, ...(page.after ? { after: page.after } : {}) };
+  const ownTo = query.to === undefined ? Number.POSITIVE_INFINITY : msOf(query.to);
+  const ownFrom = query.from === undefined ? Number.NEGATIVE_INFINITY : msOf(query.from);
+  if (ownTo === undefined || ownFrom === undefined) return { query: planned };
+  const to = page.upperMs !== undefined && page.upperMs < ownTo ? isoOf(page.upperMs) : undefined;
+  const from = page.lowerMs !== undefined && page.lowerMs > ownFrom ? isoOf(page.lowerMs) : undefined;
+  if (to !== undefined) planned.to = to;
+  if (from !== undefined) planned.from = from;
+  return { query: planned, topMs: page.topMs, lowerMs: from === undefined ? undefined : page.lowerMs };
+}
+
+/** An instant as the stores read it, or undefined when it does not parse. */
+function msOf(value: string): number | undefined {
   try {
-    const bound = toMs(occurredAt, 'after.occurredAt') + 1;
-    if (to !== undefined && toMs(to, 'to') <= bound) return undefined;
-    const iso = new Date(bound).toISOString();
-    return PLAIN_ISO.test(iso) ? iso : undefined;
+    return toMs(value, 'occurredAt');
   } catch {
     return undefined;
   }
+}
+
+/** `toISOString` of an instant every store accepts in a filter (years 1 to 9999), else undefined. */
+function isoOf(ms: number): string | undefined {
+  return ms >= MIN_INSTANT_MS && ms <= MAX_INSTANT_MS ? new Date(ms).toISOString() : undefined;
 }
 
 function viewerActor(viewer: Viewer): Actor {
