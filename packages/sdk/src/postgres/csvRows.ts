@@ -72,10 +72,17 @@ export const CSV_SELECT = `to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T
 /** Index of the doc in a {@link CSV_SELECT} row. */
 const DOC = 13;
 
-/** One {@link CSV_SELECT} row (array mode) as its export cells: from the columns, or from the doc. */
+/**
+ * One {@link CSV_SELECT} row (array mode) as its export cells: from the columns, or from the doc. A row
+ * read from its columns becomes its cells in place (the doc's NULL cut off, no copy per row), which
+ * {@link csvCursorOf} still reads as a row without a doc.
+ */
 export function csvCellsOfRow(r: (string | null)[]): string[] {
   const doc = r[DOC];
-  if (doc === null || doc === undefined) return r.slice(0, DOC) as string[];
+  if (doc === null || doc === undefined) {
+    r.length = DOC;
+    return r as string[];
+  }
   return entryToRow(JSON.parse(doc) as ActivityEntry);
 }
 
