@@ -183,7 +183,7 @@ export async function run({ quick }: BenchOptions): Promise<BenchResult[]> {
         value: round(directS / sdkS),
         unit: 'ratio',
         target: '>= 0.8',
-        detail: `store.append ${Math.round(count / sdkS)} rows/s (one lookup on entries_keys + entries_runs, insert as JSONCompactEachRow with a dedup token), client.insert ${Math.round(count / directS)} rows/s (JSONEachRow into the same table and its lookup view), ${count} entries in batches of ${BATCH}, chdb in-process`,
+        detail: `store.append ${Math.round(count / sdkS)} rows/s (one lookup on entries_keys + entries_runs, rows encoded as TabSeparated while it runs, insert with a dedup token), client.insert ${Math.round(count / directS)} rows/s (JSONEachRow into the same table and its lookup view), ${count} entries in batches of ${BATCH}, chdb in-process`,
       },
       {
         name: 'ch-list-vs-final',

@@ -164,15 +164,75 @@ describe('createClickHouseStore', () => {
     expect((await store.facets({ orgId: org })).total).toBe(2501);
   });
 
-  it('finds stored ids and idempotency keys holding quotes, backslashes, newlines, NUL and emoji', async () => {
+  it('finds stored ids and idempotency keys holding quotes, backslashes, tabs, CR, LF, NUL and emoji', async () => {
     const org = `org_${randomBytes(3).toString('hex')}`;
-    const odd = ['a"b', 'c\\d', 'e\nf', 'g\u0000h', '\u{1F600}', "i'j", '[1,2]', '\\u0000'];
+    // Rows travel as TabSeparated: tab, CR, LF, `\N` and a trailing backslash are its specials.
+    const odd = [
+      'a"b',
+      'c\\d',
+      'e\nf',
+      'g\u0000h',
+      '\u{1F600}',
+      "i'j",
+      '[1,2]',
+      '\\u0000',
+      't\tu',
+      'v\rw',
+      '\\N',
+      'x\\',
+    ];
     const batch = odd.map((text, i) =>
       entry({ orgId: org, status: 'SUCCESS', id: `id_${text}_${i}`, idempotencyKey: `key_${text}` }),
     );
     expect(await store.append(batch)).toEqual({ inserted: odd.length, duplicates: 0 });
     const sameKeys = batch.map((e) => ({ ...e, id: uuidv7() }));
     expect(await store.append([...batch, ...sameKeys])).toEqual({ inserted: 0, duplicates: 2 * odd.length });
+  });
+
+  it('round-trips any text through the insert exactly, and finds it again as a duplicate (property)', async () => {
+    const text = fc.string({
+      unit: fc.constantFrom(
+        'a',
+        '\\',
+        '\t',
+        '\n',
+        '\r',
+        '\\N',
+        '\\.',
+        '"',
+        "'",
+        ',',
+        '\u0000',
+        '\ud800',
+        'é',
+        '😀',
+      ),
+      maxLength: 10,
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 40 }), async (cells) => {
+        const org = `org_${randomBytes(3).toString('hex')}`;
+        const batch = cells.map(([a, b], i) =>
+          entry({
+            orgId: org,
+            status: i % 3 === 0 ? 'IN_PROGRESS' : 'SUCCESS',
+            summary: a,
+            actor: { kind: 'user', id: `usr_${b}`, name: a },
+            entity: { type: 'contact', id: b, label: a },
+            idempotencyKey: `key_${i}_${b}`,
+            metadata: { a, b },
+          }),
+        );
+        expect(await store.append(batch)).toEqual({ inserted: batch.length, duplicates: 0 });
+        for (const e of batch) expect(JSON.stringify(await store.get(e.orgId, e.id))).toBe(JSON.stringify(e));
+        const sameKeys = batch.map((e) => ({ ...e, id: uuidv7() }));
+        expect(await store.append([...batch, ...sameKeys])).toEqual({
+          inserted: 0,
+          duplicates: 2 * batch.length,
+        });
+      }),
+      { numRuns: 15 },
+    );
   });
 
   it('finds duplicates across many batches at size (ids, keys, runs), reading a few granules of the lookup table', async () => {
