@@ -9,7 +9,13 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ActivityError } from '../errors.js';
 import { LOCK_NAMESPACE } from './migrations.js';
-import { listPartitionsSql, lockPartitions, lockPartitionsSql, monthPartitions } from './partitions.js';
+import {
+  listPartitionsSql,
+  literal,
+  lockPartitions,
+  lockPartitionsSql,
+  monthPartitions,
+} from './partitions.js';
 import type { GuardedPool } from './pool.js';
 import { distinctOrgsSql } from './rows.js';
 
@@ -42,7 +48,7 @@ function countingLock(schemaName: string): [number, string] {
 /** {@link countingLock} as SQL text, to share a round trip with the statement next to it. */
 function countingLockSql(fn: 'pg_advisory_lock' | 'pg_advisory_unlock', schemaName: string): string {
   const [space, key] = countingLock(schemaName);
-  return `SELECT ${fn}(${space}, hashtext('${key.replaceAll("'", "''")}'))`;
+  return `SELECT ${fn}(${space}, hashtext(${literal(key)}))`;
 }
 
 /**

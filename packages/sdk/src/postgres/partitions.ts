@@ -2,7 +2,7 @@
  * Monthly range partitions of `<schema>.entries` on `occurred_at` (UTC months): created ahead by the
  * store, a DEFAULT partition for entries dated outside them, and whole months dropped by retention.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { LOCK_NAMESPACE } from './migrations.js';
 
 /** Months created ahead of the current one (and one behind, for late entries). */
@@ -28,9 +28,9 @@ export interface MonthPartition {
   to: Date;
 }
 
-/** A string as an SQL literal, for the statements sent without parameters. */
-function literal(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
+/** A string as an SQL literal (node-postgres' escaping), for the statements sent without parameters. */
+export function literal(text: string): string {
+  return pg.escapeLiteral(text);
 }
 
 /**
