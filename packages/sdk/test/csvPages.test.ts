@@ -86,7 +86,12 @@ describe('csvPagesOf time windows', () => {
           for await (const page of pagesOf(memory, query, pageSize)) want.push(...page.map(entryToRow));
           const seen: StoreQuery[] = [];
           const got: string[][] = [];
-          for await (const page of csvPagesOf(withCsvRows(memory, seen), query, pageSize)) got.push(...page);
+          for await (const page of csvPagesOf(withCsvRows(memory, seen), query, pageSize)) {
+            got.push(...page);
+            // A window that never moves on would read forever: fail instead of hanging. Every page
+            // holds a row or ends a run-out window, so there are at most two pages per row, plus one.
+            expect(seen.length).toBeLessThanOrEqual(2 * entries.length + 2);
+          }
           expect(got).toEqual(want);
           queries += seen.length;
           // A page after the first read without a cursor follows a window that ran out.
