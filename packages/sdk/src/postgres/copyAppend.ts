@@ -177,14 +177,15 @@ export async function copyAppend(
   const lines = new Lines(entries, keys);
   const all = keys.map((_, i) => i);
   await client.query('BEGIN');
-  let won: number[] | undefined;
-  const claiming = claim(client, schema, keys, all).then((w) => {
-    won = w;
-    return w;
-  });
-  // A failed claim fails the append below; this only keeps it from being reported as unhandled first.
-  claiming.catch(() => {});
-  await encodeWhile(lines, entries.length, () => won !== undefined);
+  let settled = false;
+  const claiming = claim(client, schema, keys, all);
+  // Ends the encoding below as soon as the claim is answered, or failed (the failure is thrown from the
+  // await after it; this handler also keeps it from being reported as unhandled first).
+  claiming.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await encodeWhile(lines, entries.length, () => settled);
   const first = await claiming;
   await copyRows(client, schema, keys, lines, first);
   let inserted = first.length;
