@@ -1,6 +1,7 @@
 /** The ClickHouse store's three ways to talk to the server, each failing with a typed STORE_FAILED. */
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { tabTextField } from '../core/tabText.js';
 import { ActivityError } from '../errors.js';
 import { ROW_COLUMNS } from './schema.js';
 
@@ -10,21 +11,9 @@ export function storeFailed(what: string, cause: unknown): ActivityError {
   return new ActivityError('STORE_FAILED', `clickhouse store: ${what} failed${detail}`, { cause });
 }
 
-/** What TabSeparated input reads as an escape or a separator (NUL, CR: for safety); tested before replacing. */
-const TSV_SPECIAL = /[\\\t\n\r\0]/;
-const TSV_SPECIAL_ALL = /[\\\t\n\r\0]/g;
-const TSV_ESCAPES: Record<string, string> = {
-  '\\': '\\\\',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\0': '\\0',
-};
-
 /** A value as a TabSeparated field: strings escaped (most hold nothing to escape), numbers as they print. */
 function tsvField(value: unknown): string {
-  if (typeof value !== 'string') return String(value);
-  return TSV_SPECIAL.test(value) ? value.replace(TSV_SPECIAL_ALL, (c) => TSV_ESCAPES[c] as string) : value;
+  return typeof value === 'string' ? tabTextField(value) : String(value);
 }
 
 /**

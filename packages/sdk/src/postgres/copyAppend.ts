@@ -8,21 +8,17 @@
 import { once } from 'node:events';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
+import { tabTextField } from '../core/tabText.js';
 import type { ActivityEntry } from '../types.js';
 import { keyCell, NAMES, occurredAtCell, type RowKeys, releaseStaleKeys, rowAt } from './ingest.js';
 
 /** Rows per COPY data message: small enough for the server to start early, large enough to cost nothing. */
 const SLICE = 50;
 
-/** Characters COPY's text format escapes. */
-const SPECIAL = /[\\\n\r\t]/;
-const SPECIALS = /[\\\n\r\t]/g;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
 /**
- * One row in COPY's text format: tab-separated, NULL as `\N`, and only backslash, newline, CR and tab
- * escaped. A row's JSON holds about a hundred quotes, which CSV would double, and almost never one of
- * these: the text format costs half the CPU of CSV here (docs/scaling.md).
+ * One row in COPY's text format: tab-separated, NULL as `\N`, each field escaped by {@link tabTextField}.
+ * A row's JSON holds about a hundred quotes, which CSV would double, and almost never a character that
+ * needs an escape here: the text format costs half the CPU of CSV (docs/scaling.md).
  */
 export function copyTextLine(row: (string | null)[]): string {
   let line = '';
@@ -30,7 +26,7 @@ export function copyTextLine(row: (string | null)[]): string {
     const v = row[i];
     if (i > 0) line += '\t';
     if (v === null || v === undefined) line += '\\N';
-    else line += SPECIAL.test(v) ? v.replace(SPECIALS, (c) => ESCAPES[c] as string) : v;
+    else line += tabTextField(v);
   }
   return `${line}\n`;
 }
