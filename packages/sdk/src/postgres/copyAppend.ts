@@ -10,7 +10,7 @@ import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { tabTextField } from '../core/tabText.js';
 import type { ActivityEntry } from '../types.js';
-import { keyCell, NAMES, occurredAtCell, type RowKeys, releaseStaleKeys, rowAt } from './ingest.js';
+import { claimAgain, keyCell, NAMES, occurredAtCell, type RowKeys, rowAt } from './ingest.js';
 
 /** Rows per COPY data message: small enough for the server to start early, large enough to cost nothing. */
 const SLICE = 50;
@@ -189,17 +189,14 @@ export async function copyAppend(
     // After the COPY: until its entries are in, the keys this batch just claimed would look stale too.
     const taken = new Set(first);
     const refused = all.filter((i) => !taken.has(i));
-    if (
-      (await releaseStaleKeys(
-        client,
-        schema,
-        refused.map((i) => keys[i] as KeyCells),
-      )) > 0
-    ) {
-      const again = await claim(client, schema, keys, refused);
-      await copyRows(client, schema, keys, lines, again);
-      inserted += again.length;
-    }
+    const again = await claimAgain(
+      client,
+      schema,
+      refused.map((i) => keys[i] as KeyCells),
+      () => claim(client, schema, keys, refused),
+    );
+    await copyRows(client, schema, keys, lines, again);
+    inserted += again.length;
   }
   await client.query('COMMIT');
   return inserted;

@@ -167,6 +167,26 @@ export async function unnestAppend(
  * inserts again (rows already in are duplicates now). Resolves with the number inserted by the retry.
  */
 async function retryStale(db: Queryable, schema: string, rows: (string | null)[][]): Promise<number> {
-  if ((await releaseStaleKeys(db, schema, rows.map(keysOfRow))) === 0) return 0;
-  return (await db.query(insertSql(schema, UNNEST_INPUT), arraysOf(rows))).rowCount ?? 0;
+  return claimAgain(
+    db,
+    schema,
+    rows.map(keysOfRow),
+    async () => (await db.query(insertSql(schema, UNNEST_INPUT), arraysOf(rows))).rowCount ?? 0,
+  );
+}
+
+/**
+ * Frees the stale keys of rows a claim refused ({@link releaseStaleKeys}), then runs `claim` once more,
+ * even when nothing was freed: the background release of a dropped month (partitionDrop.ts
+ * `releaseMonths`) may have deleted the very key rows that refused them after the first claim and before
+ * this, leaving nothing to free while the claim now succeeds. A key an entry still holds refuses it again.
+ */
+export async function claimAgain<T>(
+  db: Queryable,
+  schema: string,
+  refused: RowKeys[],
+  claim: () => Promise<T>,
+): Promise<T> {
+  await releaseStaleKeys(db, schema, refused);
+  return claim();
 }
