@@ -4,7 +4,7 @@ import { createChdbConnection } from 'chdb/connection';
 import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { lookupSql } from '../src/clickhouse/append.js';
+import { lookupChunks, lookupSql } from '../src/clickhouse/append.js';
 import { MIGRATIONS } from '../src/clickhouse/migrations.js';
 import { rowOf } from '../src/clickhouse/rows.js';
 import { type ClickHouseStore, createClickHouseStore } from '../src/clickhouse.js';
@@ -156,13 +156,60 @@ describe('createClickHouseStore', () => {
     });
   });
 
-  it('finds duplicates in batches larger than one lookup slice', async () => {
+  it('looks up a batch of 1000 entries with idempotency keys in one request', async () => {
+    const sent: string[] = [];
+    const counted = createClickHouseStore({ client: recording(sent), database });
     const org = `org_${randomBytes(3).toString('hex')}`;
-    const batch = Array.from({ length: 2500 }, (_, i) => entry({ orgId: org, idempotencyKey: `k${i}` }));
-    expect(await store.append(batch)).toEqual({ inserted: 2500, duplicates: 0 });
+    const batch = Array.from({ length: 1000 }, (_, i) =>
+      entry({
+        orgId: org,
+        status: 'SUCCESS',
+        idempotencyKey: `stripe:evt_${i}_${randomBytes(8).toString('hex')}`,
+      }),
+    );
+    await counted.append(batch.slice(0, 10));
+    sent.length = 0;
+    expect(await counted.append(batch)).toEqual({ inserted: 990, duplicates: 10 });
+    expect(sent.filter((sql) => sql.includes('JSONExtract'))).toHaveLength(1);
+    await counted.close();
+  });
+
+  it('finds duplicates in a batch whose lookup values take several requests', async () => {
+    const sent: string[] = [];
+    const counted = createClickHouseStore({ client: recording(sent), database });
+    const org = `org_${randomBytes(3).toString('hex')}`;
+    // Long keys: 2500 of them overflow one request's URL budget.
+    const key = (i: number) => `${'é'.repeat(100)}_${i}`;
+    const batch = Array.from({ length: 2500 }, (_, i) => entry({ orgId: org, idempotencyKey: key(i) }));
+    expect(await counted.append(batch)).toEqual({ inserted: 2500, duplicates: 0 });
     const again = batch.map((e) => ({ ...e, id: uuidv7() }));
-    expect(await store.append([...again, entry({ orgId: org })])).toEqual({ inserted: 1, duplicates: 2500 });
-    expect((await store.facets({ orgId: org })).total).toBe(2501);
+    sent.length = 0;
+    expect(await counted.append([...again, entry({ orgId: org })])).toEqual({
+      inserted: 1,
+      duplicates: 2500,
+    });
+    expect(sent.filter((sql) => sql.includes('JSONExtract')).length).toBeGreaterThan(1);
+    expect((await counted.facets({ orgId: org })).total).toBe(2501);
+    await counted.close();
+  });
+
+  it('splits lookup values into requests within the URL budget, in order, none lost', () => {
+    fc.assert(
+      fc.property(
+        fc.array(wireText(12), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 400 }),
+        (values, budget) => {
+          const chunks = lookupChunks(values, budget);
+          expect(chunks.flatMap((c) => JSON.parse(c) as string[])).toEqual(values);
+          for (const c of chunks) {
+            const n = (JSON.parse(c) as string[]).length;
+            if (n > 1) expect(encodeURIComponent(c).length).toBeLessThanOrEqual(budget);
+            expect(n).toBeGreaterThan(0);
+          }
+        },
+      ),
+    );
+    expect(lookupChunks([])).toEqual(['[]']);
   });
 
   it('finds stored ids and idempotency keys holding quotes, backslashes, tabs, CR, LF, NUL and emoji', async () => {

@@ -21,8 +21,42 @@ export interface AppendIo {
   insert(what: string, table: string, rows: string[], token: string): Promise<void>;
 }
 
-/** Lookup values per request: parameters travel in the request URL, which must stay far below its limit. */
-const LOOKUP_CHUNK = 1000;
+/**
+ * Most URL-encoded text of lookup values per request. The values travel as a query parameter, in the
+ * request URL: half of the server's default `http_max_uri_size` (1 MiB) leaves room for the rest of the
+ * URL. A batch of 1000 entries with idempotency keys (~2000 values, under 100 KB of JSON) is one request: each
+ * request is a round trip (a fixed ~3 ms on chdb before any work), and a count limit of 1000 values
+ * split such a batch in two.
+ */
+export const LOOKUP_URL_BYTES = 512 * 1024;
+
+/** URL-encoded length at most: encoding writes each UTF-8 byte of a text as at most 3 characters. */
+const urlBytes = (json: string) => Buffer.byteLength(json) * 3;
+
+/**
+ * `values` as the JSON texts of the lookup requests, in order: each holds as many values as fit in
+ * `budget` bytes of URL-encoded JSON (at least one).
+ */
+export function lookupChunks(values: string[], budget = LOOKUP_URL_BYTES): string[] {
+  const all = JSON.stringify(values);
+  if (urlBytes(all) <= budget) return [all];
+  const chunks: string[] = [];
+  let start = 0;
+  // The brackets, `%5B` and `%5D`.
+  let size = 6;
+  for (let i = 0; i < values.length; i++) {
+    // The value's JSON text and its comma.
+    const cost = urlBytes(JSON.stringify(values[i])) + 3;
+    if (i > start && size + cost > budget) {
+      chunks.push(JSON.stringify(values.slice(start, i)));
+      start = i;
+      size = 6;
+    }
+    size += cost;
+  }
+  chunks.push(JSON.stringify(values.slice(start)));
+  return chunks;
+}
 
 /**
  * The existence check's query. The values travel as one JSON text, parsed once by the server: binding
@@ -39,10 +73,8 @@ export function lookupSql(io: Pick<AppendIo, 'keys' | 'runs'>): string {
 /** Which of `values` (lookup values, no repeats) are stored. */
 async function storedKeys(io: AppendIo, values: string[]): Promise<Set<string>> {
   const found = new Set<string>();
-  for (let i = 0; i < values.length; i += LOOKUP_CHUNK) {
-    const rows = await io.select<{ k: string }>('append', lookupSql(io), {
-      ks: JSON.stringify(values.slice(i, i + LOOKUP_CHUNK)),
-    });
+  for (const ks of lookupChunks(values)) {
+    const rows = await io.select<{ k: string }>('append', lookupSql(io), { ks });
     for (const r of rows) found.add(r.k);
   }
   return found;
