@@ -520,6 +520,107 @@ describe('ClickHouse reads without FINAL (runs in entries_runs)', () => {
   });
 });
 
+describe('ClickHouse lookup table (fed by the entries and the runs table)', () => {
+  let store: ClickHouseStore;
+  let database: string;
+  beforeAll(() => {
+    database = databaseName();
+    store = createClickHouseStore({ client, database });
+  });
+  afterAll(() => store.close());
+  const org = () => `org_${randomBytes(3).toString('hex')}`;
+  /** The lookup values of `e` held by the lookup table (what `append`'s check reads, and only that). */
+  const looked = async (e: ActivityEntry) => {
+    const rs = await client.query({
+      query: `SELECT DISTINCT k FROM \`${database}\`.entries_keys WHERE org_id = {org:String} AND id = {id:String} ORDER BY k`,
+      query_params: { org: e.orgId, id: e.id },
+      format: 'JSONEachRow',
+    });
+    return (await rs.json<{ k: string }>()).map((r) => r.k);
+  };
+
+  it("holds a run's id and idempotency key from its append in progress, beside a final entry of the same batch", async () => {
+    const orgId = org();
+    const done = entry({ orgId, status: 'SUCCESS', idempotencyKey: 'evt_done' });
+    const running = entry({ orgId, idempotencyKey: 'job_1' });
+    expect(await store.append([done, running])).toEqual({ inserted: 2, duplicates: 0 });
+    expect(await looked(running)).toEqual([`i${running.id}`, `k${orgId}\u0000job_1`]);
+    expect(await looked(done)).toEqual([`i${done.id}`, `k${orgId}\u0000evt_done`]);
+    expect(
+      await store.append([
+        { ...running, metadata: { retried: true } },
+        entry({ orgId, idempotencyKey: 'job_1' }),
+      ]),
+    ).toEqual({ inserted: 0, duplicates: 2 });
+    // Progress and finish keep one key per value (the table's merges fold the repeats).
+    await store.updateJob(orgId, running.id, { progress: { processed: 1, total: 2 } });
+    await store.updateJob(orgId, running.id, { status: 'SUCCESS' });
+    expect(await looked(running)).toEqual([`i${running.id}`, `k${orgId}\u0000job_1`]);
+    expect(await store.append([entry({ orgId, idempotencyKey: 'job_1' })])).toEqual({
+      inserted: 0,
+      duplicates: 1,
+    });
+  });
+
+  it('frees the id and idempotency key of a deleted run in progress', async () => {
+    const orgId = org();
+    const old = entry({ orgId, occurredAt: '2021-01-01T00:00:00.000Z', idempotencyKey: 'job_old' });
+    const kept = entry({ orgId, idempotencyKey: 'job_new' });
+    await store.append([old, kept]);
+    expect(await store.append([entry({ orgId, idempotencyKey: 'job_old' })])).toEqual({
+      inserted: 0,
+      duplicates: 1,
+    });
+    expect(await store.deleteBefore('2022-01-01T00:00:00.000Z', orgId)).toBe(1);
+    expect(await looked(old)).toEqual([]);
+    expect(await looked(kept)).toHaveLength(2);
+    expect(await store.append([old])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await store.append([entry({ orgId, idempotencyKey: 'job_new' })])).toEqual({
+      inserted: 0,
+      duplicates: 1,
+    });
+  });
+});
+
+describe('ClickHouse migration 4 (the runs table feeds the lookup table)', () => {
+  it('adds the keys of the runs already stored, and of every run appended after', async () => {
+    const database = databaseName();
+    const db = `\`${database}\``;
+    const tables = {
+      main: `${db}.\`entries\``,
+      runs: `${db}.\`entries_runs\``,
+      keys: `${db}.\`entries_keys\``,
+      keysView: `${db}.\`entries_keys_mv\``,
+      runsKeysView: `${db}.\`entries_runs_keys_mv\``,
+    };
+    // The database as the store left it after migration 3, with a run in progress.
+    await client.command({ query: `CREATE DATABASE ${db}` });
+    await client.command({
+      query: `CREATE TABLE ${db}.entries_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY version`,
+    });
+    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
+      for (const query of m.statements(tables)) await client.command({ query });
+      await client.insert({
+        table: `${db}.entries_migrations`,
+        values: [{ version: m.version, name: m.name }],
+        format: 'JSONEachRow',
+      });
+    }
+    const running = entry({ idempotencyKey: 'job_1' });
+    await client.insert({ table: tables.runs, values: [rowOf(running, 1)], format: 'JSONEachRow' });
+
+    const store = createClickHouseStore({ client, database });
+    expect(await store.append([entry({ idempotencyKey: 'job_1' }), running])).toEqual({
+      inserted: 0,
+      duplicates: 2,
+    });
+    const later = entry({ idempotencyKey: 'job_2' });
+    expect(await store.append([later])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await store.append([entry({ idempotencyKey: 'job_2' })])).toEqual({ inserted: 0, duplicates: 1 });
+    await store.close();
+  });
+});
+
 describe('ClickHouse migration 3 (runs leave the entries table)', () => {
   it('moves an existing database: runs in progress to entries_runs, one row per id in entries, ids and keys to the lookup table', async () => {
     const database = databaseName();
@@ -529,6 +630,7 @@ describe('ClickHouse migration 3 (runs leave the entries table)', () => {
       runs: `${db}.\`entries_runs\``,
       keys: `${db}.\`entries_keys\``,
       keysView: `${db}.\`entries_keys_mv\``,
+      runsKeysView: `${db}.\`entries_runs_keys_mv\``,
     };
     // The database as the store left it before migration 3.
     await client.command({ query: `CREATE DATABASE ${db}` });

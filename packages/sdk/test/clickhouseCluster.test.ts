@@ -85,7 +85,7 @@ describe('clickhouseClusterDDL', () => {
 
   it('generates ON CLUSTER statements: a replicated table per node and a Distributed table sharded by cityHash64(org_id), for every table of the store and of its integrity side', async () => {
     for (const s of ddl.statements) expect(s).toContain('ON CLUSTER `logs`');
-    expect(ddl.statements).toHaveLength(1 + TABLES.length * 2 + 1);
+    expect(ddl.statements).toHaveLength(1 + TABLES.length * 2 + 2);
     expect(creating('entries_local')).toContain(
       "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/audit/entries_local', '{replica}', version)",
     );
@@ -106,6 +106,9 @@ describe('clickhouseClusterDDL', () => {
     // The lookup table's view runs on each node, from its local entries to its local lookup table.
     expect(creating('entries_keys_mv')).toMatch(
       /TO `audit`\.`entries_keys_local` AS SELECT[\s\S]*FROM `audit`\.`entries_local`$/,
+    );
+    expect(creating('entries_runs_keys_mv')).toMatch(
+      /TO `audit`\.`entries_keys_local` AS SELECT[\s\S]*FROM `audit`\.`entries_runs_local`$/,
     );
     expect(ddl.localTable).toBe('`audit`.`entries_local`');
     expect(ddl.distributedTable).toBe('`audit`.`entries`');

@@ -3,7 +3,8 @@
  * (`<name>_local`) and a `Distributed` table (`<name>`) over it, sharded by `cityHash64(org_id)` so every
  * row of one org (its entries, its runs' versions, its lookup rows, its seals) lives on one shard: one
  * org's page reads one shard, and `FINAL` over the runs and job updates resolve within it. The lookup
- * table's materialized view runs on each node, from the local entries table to the local lookup table.
+ * table's materialized views run on each node, from the local entries and runs tables to the local
+ * lookup table.
  * Run the statements once from any node; they are idempotent.
  */
 import { ActivityError } from '../errors.js';
@@ -15,6 +16,7 @@ import {
   KEYS_SUFFIX,
   keysViewSelect,
   RUNS_ENGINE_CLAUSE,
+  RUNS_KEYS_VIEW_SUFFIX,
   RUNS_SUFFIX,
   runColumns,
 } from './schema.js';
@@ -160,6 +162,11 @@ export function clickhouseClusterDDL(options: ClickHouseClusterOptions): ClickHo
       // Each node feeds its own lookup table from its own entries: the rows of an org stay on its shard.
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${name(`${tableName}${KEYS_SUFFIX}_mv`, 'table')} ON CLUSTER ${cluster}
       TO ${localOf(KEYS_SUFFIX)} AS ${keysViewSelect(localOf(''))}`,
+      // …and from its own runs (same shard: runs and keys are sharded by org like the entries). A cluster
+      // created before this view gets it from these statements, but not the keys of the runs in progress
+      // at that moment: copy them once (`INSERT INTO <keys> SELECT … FROM <runs>`, see docs/scaling.md).
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${name(`${tableName}${RUNS_KEYS_VIEW_SUFFIX}`, 'table')} ON CLUSTER ${cluster}
+      TO ${localOf(KEYS_SUFFIX)} AS ${keysViewSelect(localOf(RUNS_SUFFIX))}`,
       ...INTEGRITY_TABLES.flatMap((i) => pair(i.suffix, i.columns, i.engine, i.clause)),
     ],
     localTable: localOf(''),

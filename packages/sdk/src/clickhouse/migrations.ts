@@ -11,12 +11,13 @@ import {
   runColumns,
 } from './schema.js';
 
-/** Quoted names of the store's tables (and the lookup table's view). */
+/** Quoted names of the store's tables (and the lookup table's views). */
 export interface ChTableNames {
   main: string;
   runs: string;
   keys: string;
   keysView: string;
+  runsKeysView: string;
 }
 
 /** One schema step: statements run in order, each safe to run again (after a crash half-way). */
@@ -36,6 +37,8 @@ const COLUMN_LIST = ROW_COLUMNS.join(', ');
  * `occurred_ms` (clamping never reorders). Migration 3 moves runs in progress to their own table, so the
  * entries table holds one final row per id and is read without FINAL, and adds the lookup table (fed by
  * a materialized view, filled once from the rows already stored) for `append`'s existence check.
+ * Migration 4 feeds the lookup table from the runs table too (a second view, filled once from the runs
+ * stored), so the existence check reads one table.
  */
 export const MIGRATIONS: readonly ClickHouseMigration[] = [
   {
@@ -84,6 +87,15 @@ export const MIGRATIONS: readonly ClickHouseMigration[] = [
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${keysView} TO ${keys} AS ${keysViewSelect(main)}`,
       // Rows inserted while this runs reach the table twice (view and copy): one key, merged away.
       `INSERT INTO ${keys} ${keysViewSelect(main)}`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'runs_keys',
+    // The view first: a run appended between the two statements reaches the table twice (one key).
+    statements: ({ runs, keys, runsKeysView }) => [
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${runsKeysView} TO ${keys} AS ${keysViewSelect(runs)}`,
+      `INSERT INTO ${keys} ${keysViewSelect(runs)}`,
     ],
   },
 ];

@@ -5,9 +5,11 @@
  *   so the hot reads (list, facets, histogram) need no `FINAL`;
  * - `<table>_runs` holds the versions of runs still in progress (a few rows per running job) and is read
  *   with `FINAL`, which costs little on a table that small;
- * - `<table>_keys`, fed by the materialized view `<table>_keys_mv` inside every insert into `<table>`,
- *   holds each entry's id and `(org_id, idempotency_key)` sorted for point lookups: `append`'s existence
- *   check reads a few granules instead of a bloom filter per granule of the whole table.
+ * - `<table>_keys`, fed by the materialized views `<table>_keys_mv` inside every insert into `<table>` and
+ *   `<table>_runs_keys_mv` inside every insert into `<table>_runs`, holds each entry's id and
+ *   `(org_id, idempotency_key)` sorted for point lookups: `append`'s existence check reads a few granules
+ *   of this one table instead of a bloom filter per granule of the whole entries table (and a runs table
+ *   read on the side, which cost the check a UNION and a second scan of its values).
  */
 
 /** Suffix of the runs table's name (`entries` → `entries_runs`). */
@@ -15,6 +17,9 @@ export const RUNS_SUFFIX = '_runs';
 
 /** Suffix of the lookup table's name (`entries` → `entries_keys`); its view adds `_mv`. */
 export const KEYS_SUFFIX = '_keys';
+
+/** Suffix of the view feeding the lookup table from the runs table (`entries` → `entries_runs_keys_mv`). */
+export const RUNS_KEYS_VIEW_SUFFIX = `${RUNS_SUFFIX}${KEYS_SUFFIX}_mv`;
 
 /** The filter, order and document columns of an entry row, in both tables. */
 function rowColumns(occurredMs: boolean): string {
@@ -102,7 +107,11 @@ export const KEYS_COLUMNS = `k String,
 export const KEYS_ENGINE_CLAUSE = `ORDER BY k
       SETTINGS index_granularity = 256`;
 
-/** The view's SELECT over an entries table: one row per id, one more per idempotency key. */
+/**
+ * The views' SELECT over an entries or runs table: one row per id, one more per idempotency key. A run's
+ * rows (each version, and its final one in both tables) repeat its keys, which the lookup table's merges
+ * fold into one row; its time never changes, so retention deletes all of them together.
+ */
 export function keysViewSelect(entries: string): string {
   return `SELECT arrayJoin(if(idempotency_key = '', [concat('i', id)],
            [concat('i', id), concat('k', org_id, char(0), idempotency_key)])) AS k,

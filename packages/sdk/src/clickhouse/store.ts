@@ -20,7 +20,7 @@ import { applyMigrations, type ChTableNames } from './migrations.js';
 import { readPage } from './page.js';
 import { type FacetRow, facetsOf, facetsSql, getSql, histogramSql, whereClause } from './reads.js';
 import { deleteEntriesBefore } from './retention.js';
-import { KEYS_SUFFIX, RUNS_SUFFIX } from './schema.js';
+import { KEYS_SUFFIX, RUNS_KEYS_VIEW_SUFFIX, RUNS_SUFFIX } from './schema.js';
 
 /** Options of {@link createClickHouseStore}. Give either a `client` (yours; never closed by the store) or a `url`. */
 export interface ClickHouseStoreOptions {
@@ -90,6 +90,7 @@ function tableNames(options: ClickHouseStoreOptions) {
     runs: named(RUNS_SUFFIX),
     keys: named(KEYS_SUFFIX),
     keysView: named(`${KEYS_SUFFIX}_mv`),
+    runsKeysView: named(RUNS_KEYS_VIEW_SUFFIX),
   };
   const cluster =
     options.cluster === undefined
