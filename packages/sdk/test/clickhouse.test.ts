@@ -562,6 +562,30 @@ describe('ClickHouse lookup table (fed by the entries and the runs table)', () =
     });
   });
 
+  it("keeps both views' keys of one batch when the lookup table deduplicates inserts, as a replicated one does", async () => {
+    // Both inserts of a batch carry one token; each view's block must keep a token of its own.
+    const db = databaseName();
+    const dedup = createClickHouseStore({ client, database: db });
+    await dedup.migrate();
+    await client.command({
+      query: `ALTER TABLE \`${db}\`.entries_keys MODIFY SETTING non_replicated_deduplication_window = 1000`,
+    });
+    const orgId = org();
+    const done = entry({ orgId, status: 'SUCCESS', idempotencyKey: 'evt_1' });
+    const running = entry({ orgId, idempotencyKey: 'job_1' });
+    expect(await dedup.append([done, running])).toEqual({ inserted: 2, duplicates: 0 });
+    expect(
+      await dedup.append([
+        entry({ orgId, idempotencyKey: 'job_1' }),
+        entry({ orgId, idempotencyKey: 'evt_1' }),
+      ]),
+    ).toEqual({
+      inserted: 0,
+      duplicates: 2,
+    });
+    await dedup.close();
+  });
+
   it('frees the id and idempotency key of a deleted run in progress', async () => {
     const orgId = org();
     const old = entry({ orgId, occurredAt: '2021-01-01T00:00:00.000Z', idempotencyKey: 'job_old' });
