@@ -9,6 +9,7 @@ import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_NAMESPACE } from '../src/postgres/migrations.js';
 import { dropMonths } from '../src/postgres/partitionDrop.js';
+import { listPartitions } from '../src/postgres/partitions.js';
 import { DEFAULT_DEADLINES, guardPool } from '../src/postgres/pool.js';
 import { INSERT_COLUMNS, rowOf } from '../src/postgres/store.js';
 import { createPostgresStore, POSTGRES_MIGRATIONS, type PostgresStore } from '../src/postgres.js';
@@ -105,6 +106,35 @@ describe('PostgreSQL partitions', () => {
     expect(await store.get('org_a', stray.id)).toEqual(stray);
     await store.close();
     await other.close();
+  });
+
+  it('lists the months with their bounds without opening any partition (no wait for a partition locked elsewhere)', async () => {
+    const schema = schemaName();
+    const store = createPostgresStore({ connectionString: url, schema });
+    await store.maintainPartitions({ from: '2024-01-01T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z' });
+    // Deparsing a bound against its table opens the table (to name its columns), so it waits for any
+    // lock on any partition; the bound holds constants only and is deparsed without it.
+    const holder = await admin.connect();
+    const client = await admin.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE "${schema}".entries_p202402 IN ACCESS EXCLUSIVE MODE`);
+      await client.query("SET lock_timeout = '500ms'");
+      const months = await listPartitions(client, `"${schema}"`);
+      expect(months.slice(0, 3)).toEqual(
+        [0, 1, 2].map((m) => ({
+          name: `entries_p20240${m + 1}`,
+          from: new Date(Date.UTC(2024, m, 1)),
+          to: new Date(Date.UTC(2024, m + 1, 1)),
+        })),
+      );
+    } finally {
+      await holder.query('ROLLBACK');
+      await client.query('RESET lock_timeout');
+      holder.release();
+      client.release();
+    }
+    await store.close();
   });
 });
 
