@@ -54,6 +54,18 @@ async function partitionsOf(schema: string): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
+/** Tables of the schema named as a month that are no partition: detached months not yet released. */
+async function detachedOf(schema: string): Promise<string[]> {
+  const { rows } = await admin.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind = 'r' AND NOT c.relispartition
+       AND (c.relname LIKE 'entries%' OR c.relname LIKE 'released%') AND c.relname <> 'entries'
+     ORDER BY 1`,
+    [schema],
+  );
+  return rows.map((r) => r.name);
+}
+
 describe('PostgreSQL partitions', () => {
   it('creates entries partitioned by month, a DEFAULT partition, and months around now', async () => {
     const schema = schemaName();
@@ -315,12 +327,7 @@ describe('dropPartitionsBefore', () => {
     expect(await store.append([sameKey])).toEqual({ inserted: 1, duplicates: 0 });
     // The release drops the detached months and their keys, but not a key taken again since.
     await store.maintainPartitions();
-    const { rows: left } = await admin.query(
-      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = $1 AND c.relname LIKE 'released%'`,
-      [schema],
-    );
-    expect(left).toEqual([]);
+    expect(await detachedOf(schema)).toEqual([]);
     const { rows: keys } = await admin.query<{ id: string }>(
       `SELECT id FROM "${schema}".entry_keys WHERE occurred_at < '2024-03-01' ORDER BY occurred_at`,
     );
@@ -407,14 +414,7 @@ describe('dropPartitionsBefore', () => {
     const result = await dropMonths(guard, `"${schema}"`, schema, Date.UTC(2024, 1, 1), ['org_a', 'org_b']);
     await guard.pool.end();
     expect(result.byOrg).toEqual({ org_a: 137, org_b: 59 });
-    const released = async () =>
-      (
-        await admin.query(
-          `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = $1 AND c.relname LIKE 'released%'`,
-          [schema],
-        )
-      ).rows.length;
+    const released = async () => (await detachedOf(schema)).length;
     // The lock a drop holds from its commit until its count is done (here held by hand).
     const counting = await admin.connect();
     try {
@@ -433,6 +433,36 @@ describe('dropPartitionsBefore', () => {
     }
     await store.maintainPartitions();
     expect(await released()).toBe(0);
+    await store.close();
+  });
+
+  it('leaves a detached month under its name until released, and releases months an earlier version renamed', async () => {
+    const { schema, store } = await januaryStore();
+    const feb = entry({ orgId: 'org_a', occurredAt: '2024-02-03T00:00:00.000Z' });
+    await store.append([feb]);
+    // February detached and renamed by hand, as an earlier version left a month it had not released yet.
+    await admin.query(`ALTER TABLE "${schema}".entries DETACH PARTITION "${schema}".entries_p202402`);
+    await admin.query(`ALTER TABLE "${schema}".entries_p202402 RENAME TO released_p202402_0a1b2c3d`);
+    // dropMonths itself: the store's dropPartitionsBefore would start a release right after.
+    const guard = guardPool({ connectionString: url, deadlines: DEFAULT_DEADLINES });
+    const result = await dropMonths(guard, `"${schema}"`, schema, Date.UTC(2024, 1, 1), ['org_a', 'org_b']);
+    await guard.pool.end();
+    expect(result.partitions).toEqual(['entries_p202401']);
+    expect(await detachedOf(schema)).toEqual(['entries_p202401', 'released_p202402_0a1b2c3d']);
+    // maintainPartitions creates the months of the range, then releases: January, whose name was still
+    // taken, is not created again (February, renamed, is); both detached tables and their keys are gone.
+    await store.maintainPartitions({ from: '2024-01-01T00:00:00.000Z', to: '2024-04-01T00:00:00.000Z' });
+    expect(await detachedOf(schema)).toEqual([]);
+    const parts = await partitionsOf(schema);
+    expect(parts).toEqual(expect.arrayContaining(['entries_default', 'entries_p202402', 'entries_p202403']));
+    expect(parts).not.toContain('entries_p202401');
+    const { rows: keys } = await admin.query(`SELECT id FROM "${schema}".entry_keys`);
+    expect(keys).toEqual([]);
+    // A January entry now lands in DEFAULT, which retention purges per org.
+    const late = entry({ orgId: 'org_a', occurredAt: '2024-01-25T00:00:00.000Z' });
+    expect(await store.append([late])).toEqual({ inserted: 1, duplicates: 0 });
+    const { rows } = await admin.query(`SELECT id FROM "${schema}".entries_default`);
+    expect(rows).toEqual([{ id: late.id }]);
     await store.close();
   });
 

@@ -5,7 +5,6 @@
  * the key's primary key. Until then an append that meets one of those keys finds its entry gone and
  * frees it (ingest.ts), so the ids and keys are free again the moment the month is dropped.
  */
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ActivityError } from '../errors.js';
 import { LOCK_NAMESPACE } from './migrations.js';
@@ -29,8 +28,14 @@ export interface PartitionDrop {
   entries: number;
 }
 
-/** Detached months wait under this prefix until their keys are released; then they are dropped. */
-const RELEASED_PREFIX = 'released_';
+/**
+ * A detached month keeps its name (`entries_p…`, no longer a partition) until its keys are released and
+ * it is dropped: renaming it cost a third of the drop's catalog writes (pg_class and both row types,
+ * with their indexes). Until then the month cannot be created again (createMonths leaves its entries in
+ * DEFAULT, which retention purges per org). Months detached by earlier versions were renamed with this
+ * prefix; they are released all the same.
+ */
+const LEGACY_PREFIX = 'released_';
 
 function failed(what: string, err: unknown): ActivityError {
   const detail = err instanceof Error ? `: ${err.message}` : '';
@@ -93,27 +98,16 @@ function countsSql(tables: string[]): string {
     .join(' UNION ALL ');
 }
 
-/** One month detached by {@link detachMonths}: its partition name and its name now. */
-interface Detached {
-  name: string;
-  released: string;
-}
-
-/** A unique name: the same month may be dropped again (backdated entries) before its keys are released. */
-function releasedName(partition: string): string {
-  return `${RELEASED_PREFIX}${partition.replace(/^entries_/, '')}_${randomBytes(4).toString('hex')}`;
-}
-
 /**
- * The transaction of {@link dropMonths}: detaches and renames the months that may go, and takes the
+ * The transaction of {@link dropMonths}: detaches the months that may go, and takes the
  * counting lock before its commit. Each month is checked first without a lock by its orgs alone (a few
  * index probes), so a month that stays is never detached; then detached, which takes the parent's lock
  * before the month's, in the order an append takes them: an append into the month waits, and lands in
  * DEFAULT after the commit (a lock taken on the month first deadlocked with it). The orgs are checked
  * again on the detached month, which nothing else can write now; another org's entry committed in
  * between puts the month back. Statements go several to a query (no parameters, one round trip each):
- * the lock with the list of months, the first check of every month in one query, each month's detach,
- * rename and second check together, the counting lock with the commit.
+ * the lock with the list of months, the first check of every month in one query, each month's detach
+ * and second check together, the counting lock with the commit. Resolves with the detached months' names.
  */
 async function detachMonths(
   client: pg.PoolClient,
@@ -121,7 +115,7 @@ async function detachMonths(
   schemaName: string,
   beforeMs: number,
   allowed: Set<string>,
-): Promise<Detached[]> {
+): Promise<string[]> {
   const listed = await statements(
     client,
     `BEGIN; ${lockPartitionsSql(schemaName)}; ${listPartitionsSql(schema)}`,
@@ -133,20 +127,19 @@ async function detachMonths(
     const { rows } = await client.query<{ i: number; org_id: string }>(orgsOfSql(tables));
     for (const r of rows) if (!allowed.has(r.org_id)) others.add(r.i);
   }
-  const detached: Detached[] = [];
+  const detached: string[] = [];
   for (const [i, part] of months.entries()) {
+    const table = tables[i] as string;
     if (others.has(i)) continue;
-    const released = releasedName(part.name);
     const moved = await statements(
       client,
-      `SAVEPOINT month; ALTER TABLE ${schema}.entries DETACH PARTITION ${tables[i]};
-       ALTER TABLE ${tables[i]} RENAME TO "${released}"; ${orgsOfSql([`${schema}."${released}"`])}`,
+      `SAVEPOINT month; ALTER TABLE ${schema}.entries DETACH PARTITION ${table}; ${orgsOfSql([table])}`,
     );
-    if (!rowsOf<{ org_id: string }>(moved, 3).every((r) => allowed.has(r.org_id))) {
+    if (!rowsOf<{ org_id: string }>(moved, 2).every((r) => allowed.has(r.org_id))) {
       await client.query('ROLLBACK TO SAVEPOINT month');
       continue;
     }
-    detached.push({ name: part.name, released });
+    detached.push(part.name);
   }
   await client.query(
     detached.length > 0 ? `${countingLockSql('pg_advisory_lock', schemaName)}; COMMIT` : 'COMMIT',
@@ -160,7 +153,8 @@ async function detachMonths(
  * it for {@link releaseMonths}. A partition with an entry of any other org (on hold, failed, not listed)
  * stays. The entries of the detached months are counted per org after the commit, on the detached
  * tables (exactly what was dropped: nothing writes them any more), so the table stays locked against
- * reads and appends only for the catalog change, not for the count.
+ * reads and appends only for the catalog change, not for the count. A detached month keeps its name
+ * until {@link releaseMonths} drops it.
  */
 export async function dropMonths(
   guard: GuardedPool,
@@ -170,7 +164,7 @@ export async function dropMonths(
   orgs: string[],
 ): Promise<PartitionDrop> {
   const result: PartitionDrop = { partitions: [], byOrg: {}, entries: 0 };
-  let dropped: Detached[] = [];
+  let dropped: string[] = [];
   try {
     await guard.withClient(async (client) => {
       dropped = await detachMonths(client, schema, schemaName, beforeMs, new Set(orgs));
@@ -179,37 +173,36 @@ export async function dropMonths(
       // before that, the client is discarded, and its session's lock ends with it.
       const counted = await statements(
         client,
-        `${countsSql(dropped.map((d) => `${schema}."${d.released}"`))}; ${countingLockSql('pg_advisory_unlock', schemaName)}`,
+        `${countsSql(dropped.map((name) => `${schema}."${name}"`))}; ${countingLockSql('pg_advisory_unlock', schemaName)}`,
       );
       for (const r of rowsOf<{ org_id: string; n: number }>(counted, 0)) {
         result.byOrg[r.org_id] = (result.byOrg[r.org_id] ?? 0) + r.n;
         result.entries += r.n;
       }
-      result.partitions.push(...dropped.map((d) => d.name));
+      result.partitions.push(...dropped);
     });
   } catch (err) {
     // Only the count failed (the connection, most likely): the months are gone, and the error says so.
     if (dropped.length > 0)
-      throw failed(
-        `counting the entries of the months dropped (${dropped.map((d) => d.name).join(', ')})`,
-        err,
-      );
+      throw failed(`counting the entries of the months dropped (${dropped.join(', ')})`, err);
     throw failed('dropPartitionsBefore', err);
   }
   return result;
 }
 
 /**
- * Releases the `entry_keys` rows of every detached month (those whose entry is gone: a key freed and
- * taken again by a new entry stays), then drops the month's table; one transaction per month, so an
- * interrupted run leaves the rest for the next. Resolves with the number of months released.
+ * Releases the `entry_keys` rows of every detached month (a table named as a month that is no partition,
+ * or renamed by an earlier version; only those whose entry is gone: a key freed and taken again by a new
+ * entry stays), then drops the month's table; one transaction per month, so an interrupted run leaves
+ * the rest for the next. Resolves with the number of months released.
  */
 export async function releaseMonths(guard: GuardedPool, schema: string, schemaName: string): Promise<number> {
   let released = 0;
   try {
     const { rows } = await guard.pool.query<{ name: string }>(
       `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE '${RELEASED_PREFIX.replace('_', '\\_')}%'
+       WHERE n.nspname = $1 AND c.relkind = 'r' AND NOT c.relispartition
+         AND (c.relname LIKE 'entries\\_p%' OR c.relname LIKE '${LEGACY_PREFIX.replace('_', '\\_')}%')
        ORDER BY 1`,
       [schemaName],
     );
@@ -219,12 +212,14 @@ export async function releaseMonths(guard: GuardedPool, schema: string, schemaNa
         // One releaser at a time; another may have released this month while we waited.
         await lockPartitions(client, schemaName);
         const table = `${schema}."${name}"`;
-        const { rows: found } = await client.query<{ t: string | null; free: boolean }>(
-          'SELECT to_regclass($1) AS t, pg_try_advisory_xact_lock($2, hashtext($3)) AS free',
+        const { rows: found } = await client.query<{ detached: boolean | null; free: boolean }>(
+          `SELECT (SELECT NOT relispartition FROM pg_class WHERE oid = to_regclass($1)) AS detached,
+                  pg_try_advisory_xact_lock($2, hashtext($3)) AS free`,
           [table, ...countingLock(schemaName)],
         );
-        // Gone (released meanwhile), or a drop is still counting the months it detached: the next run.
-        if (found[0]?.t === null || found[0]?.free === false) {
+        // Gone (released meanwhile; or a month of that name created again and attached), or a drop is
+        // still counting the months it detached: the next run.
+        if (found[0]?.detached !== true || found[0]?.free === false) {
           await client.query('ROLLBACK');
           return false;
         }
