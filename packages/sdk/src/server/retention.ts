@@ -8,14 +8,12 @@ import { ActivityError } from '../errors.js';
 import type { ActivityStore, Actor } from '../types.js';
 import { newArchiveRunId } from './archiveLayout.js';
 import type { ArchiveSink } from './archiveSink.js';
-import { archiveOrgEntries } from './archiveWriter.js';
 import { createFolderArchiveSink } from './folderArchiveSink.js';
+import { retainOrg } from './retentionOrg.js';
 import { canDropPartitions, purgeByPartitions } from './retentionPartitions.js';
 import { type RetentionScheduleOptions, scheduleRetention } from './retentionSchedule.js';
 
 export { msUntilUtcHour, type RetentionScheduleOptions } from './retentionSchedule.js';
-
-const DAY_MS = 86_400_000;
 
 /** How long one org's entries are kept. */
 export interface RetentionPolicy {
@@ -105,6 +103,31 @@ function checkOrg(orgId: string): void {
   }
 }
 
+/** Records one org's outcome of a run as SYSTEM_EVENT `retention.run`. */
+function recordRun(activity: ActivityRecorder | undefined, r: OrgRetentionReport, archive: boolean): void {
+  activity?.record({
+    type: 'SYSTEM_EVENT',
+    action: 'retention.run',
+    orgId: r.orgId,
+    actor: RETENTION_ACTOR,
+    status: r.error ? 'FAILED' : 'SUCCESS',
+    summary: r.skipped
+      ? 'Retention skipped: legal hold'
+      : r.error
+        ? `Retention failed after archiving ${r.archived} entries older than ${r.keepDays} days: nothing purged`
+        : `Retention archived ${r.archived} and purged ${r.purged} entries older than ${r.keepDays} days`,
+    metadata: {
+      cutoff: r.cutoff,
+      keepDays: r.keepDays,
+      archive,
+      archived: r.archived,
+      purged: r.purged,
+      legalHold: r.skipped,
+    },
+    error: r.error === undefined ? undefined : new Error(r.error),
+  });
+}
+
 /**
  * Creates the retention service.
  * @example createRetention({ store, activity, policies: { org_eu: { keepDays: 365 } } }).schedule();
@@ -123,47 +146,7 @@ export function createRetention(opts: RetentionOptions): Retention {
   let running: Promise<RetentionReport> | undefined;
 
   const policyFor = (orgId: string) => policies.get(orgId) ?? defaultPolicy;
-
-  async function runOrg(orgId: string, at: Date, runId: string, purge: boolean): Promise<OrgRetentionReport> {
-    const policy = policyFor(orgId);
-    const cutoff = new Date(at.getTime() - policy.keepDays * DAY_MS).toISOString();
-    const report: OrgRetentionReport = {
-      orgId,
-      cutoff,
-      keepDays: policy.keepDays,
-      archived: 0,
-      purged: 0,
-      skipped: false,
-    };
-    if (holds.has(orgId)) return { ...report, skipped: true };
-    try {
-      if (policy.archive) {
-        // Nothing below purges unless every object was read back intact and the org prefix lists it.
-        await archiveOrgEntries({
-          store,
-          sink,
-          orgId,
-          cutoff,
-          runId,
-          onVerified: (n) => {
-            report.archived = n;
-          },
-        });
-        // An entry backdated past the cutoff while we archived would be purged without a copy: re-count first.
-        const remaining = (await store.facets({ orgId, to: cutoff })).total;
-        if (remaining !== report.archived) {
-          throw new ActivityError(
-            'CONFLICT',
-            `entries before the cutoff changed while archiving (${report.archived} archived, ${remaining} now); nothing purged, the next run retries`,
-          );
-        }
-      }
-      if (purge) report.purged = await store.deleteBefore(cutoff, orgId);
-    } catch (error) {
-      report.error = error instanceof Error ? error.message : String(error);
-    }
-    return report;
-  }
+  const orgDeps = { store, sink, holds };
 
   async function runAll(): Promise<RetentionReport> {
     const started = now();
@@ -171,32 +154,11 @@ export function createRetention(opts: RetentionOptions): Retention {
     const orgs: OrgRetentionReport[] = [];
     // A store with monthly partitions purges after every org is archived, so whole months can go at once.
     const byMonths = canDropPartitions(store);
-    for (const orgId of await store.listOrgs()) orgs.push(await runOrg(orgId, started, runId, !byMonths));
-    if (byMonths) await purgeByPartitions(store, orgs, (orgId) => policyFor(orgId).archive);
-    for (const r of orgs) {
-      const orgId = r.orgId;
-      activity?.record({
-        type: 'SYSTEM_EVENT',
-        action: 'retention.run',
-        orgId,
-        actor: RETENTION_ACTOR,
-        status: r.error ? 'FAILED' : 'SUCCESS',
-        summary: r.skipped
-          ? 'Retention skipped: legal hold'
-          : r.error
-            ? `Retention failed after archiving ${r.archived} entries older than ${r.keepDays} days: nothing purged`
-            : `Retention archived ${r.archived} and purged ${r.purged} entries older than ${r.keepDays} days`,
-        metadata: {
-          cutoff: r.cutoff,
-          keepDays: r.keepDays,
-          archive: policyFor(orgId).archive,
-          archived: r.archived,
-          purged: r.purged,
-          legalHold: r.skipped,
-        },
-        error: r.error === undefined ? undefined : new Error(r.error),
-      });
+    for (const orgId of await store.listOrgs()) {
+      orgs.push(await retainOrg(orgDeps, orgId, policyFor(orgId), started, runId, !byMonths));
     }
+    if (byMonths) await purgeByPartitions(store, orgs, (orgId) => policyFor(orgId).archive);
+    for (const r of orgs) recordRun(activity, r, policyFor(r.orgId).archive);
     return {
       startedAt: started.toISOString(),
       finishedAt: now().toISOString(),
