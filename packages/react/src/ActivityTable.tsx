@@ -1,31 +1,30 @@
 // biome-ignore-all lint/a11y/useSemanticElements: a virtualized grid positions rows absolutely, which table elements cannot do
-// biome-ignore-all lint/a11y/useFocusableInteractive: focus stays on the grid; rows are reached with aria-activedescendant
-// biome-ignore-all lint/a11y/noNoninteractiveElementToInteractiveRole: a row's <time> is its grid cell itself (one element less per scrolled row); gridcell is a cell role, not a widget
-// biome-ignore-all lint/a11y/useKeyWithClickEvents: row clicks mirror Enter, which the grid handles for the active row
+/**
+ * `ActivityTable`: the log as a virtualized grid (keyboard navigation, load-more at the end, the
+ * loading, empty and error states). Its rows are in ActivityTableRow.tsx, the states in
+ * ActivityTableStates.tsx, the active row in useActiveRow.ts.
+ */
 import type { ActivityEntrySummary } from '@activity/sdk/client';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import {
   type ComponentProps,
   type KeyboardEvent,
   type MouseEvent,
-  memo,
   type PointerEvent,
   type ReactNode,
   useCallback,
   useEffect,
   useId,
   useRef,
-  useState,
 } from 'react';
+import { TableBody, TableHead } from './ActivityTableRow.js';
+import { TableEmpty, TableError, TableSkeleton } from './ActivityTableStates.js';
 import { useNowMs } from './clock.js';
 import { useActivityContext, useThemeAttributes } from './context.js';
-import type { DateLocale as Locale } from './dateLocale.js';
-import { actorLabel, eventLabel, formatExact, formatRelative, formatRelativeCompact } from './format.js';
-import { createRowIntent } from './rowIntent.js';
+import { formatExact } from './format.js';
 import { cx } from './StatusBadge.js';
-import type { ActivityStrings } from './strings.js';
-import type { ActivityLabels } from './types.js';
-import { moveIndex, progressPercent, shouldLoadMore } from './useLogRows.js';
+import { useActiveRow } from './useActiveRow.js';
+import { moveIndex, shouldLoadMore } from './useLogRows.js';
 
 /** Props of {@link ActivityTable}. */
 export interface ActivityTableProps extends Omit<ComponentProps<'div'>, 'children' | 'onError'> {
@@ -67,8 +66,6 @@ export interface ActivityTableProps extends Omit<ComponentProps<'div'>, 'childre
   overscan?: number | undefined;
 }
 
-const COLUMNS = ['time', 'type', 'actor', 'event', 'status'] as const;
-
 /**
  * The virtualized log table with grid semantics: arrows and j/k move, Enter opens, Home/End jump.
  * Renders only the visible rows (plus overscan), so 100k loaded entries keep the DOM small.
@@ -102,24 +99,13 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
   const now = useNowMs();
   const scrollRef = useRef<HTMLDivElement>(null);
   const idBase = useId();
-  const [activeInternal, setActiveInternal] = useState(defaultActiveIndex);
-  const active = activeProp ?? activeInternal;
-  const entriesRef = useRef(entries);
-  entriesRef.current = entries;
-  const intentRef = useRef(onRowIntent);
-  intentRef.current = onRowIntent;
-  const [intent] = useState(() =>
-    createRowIntent((id) => {
-      const entry = entriesRef.current.find((e) => e.id === id);
-      if (entry) intentRef.current?.(entry);
-    }),
-  );
-  useEffect(() => () => intent.cancel(), [intent]);
-  const setActive = (i: number) => {
-    if (activeProp === undefined) setActiveInternal(i);
-    onActiveIndexChange?.(i);
-    intent.point(entries[i]?.id);
-  };
+  const { active, setActive, intent } = useActiveRow({
+    entries,
+    activeIndex: activeProp,
+    defaultActiveIndex,
+    onActiveIndexChange,
+    onRowIntent,
+  });
   const count = entries.length + (hasMore ? 1 : 0);
   // Stable callbacks: the virtualizer recomputes the positions of all `count` items whenever one changes.
   const getScrollElement = useCallback(() => scrollRef.current, []);
@@ -200,214 +186,30 @@ export function ActivityTable(props: ActivityTableProps): ReactNode {
           if (active < 0 && entries.length > 0) setActive(0);
         }}
       >
-        <div role="rowgroup" className="activity-table-head">
-          <div role="row" aria-rowindex={1} className="activity-row activity-row-head">
-            {COLUMNS.map((c) => (
-              <div key={c} role="columnheader" className={`activity-cell activity-cell-${c}`}>
-                {strings.columns[c]}
-              </div>
-            ))}
-          </div>
-        </div>
+        <TableHead strings={strings} />
         {state === 'ready' && (
-          <div
-            role="rowgroup"
-            className="activity-table-body"
-            style={{ height: virtualizer.getTotalSize() }}
+          <TableBody
+            items={items}
+            totalSize={virtualizer.getTotalSize()}
+            entries={entries}
+            rowId={rowId}
+            active={active}
+            selectedId={selectedId}
+            now={now}
+            locale={locale}
+            strings={strings}
+            labels={labels}
             onClick={onBodyClick}
             onPointerOver={onBodyPointerOver}
             onPointerLeave={() => intent.cancel()}
-          >
-            {items.map((item) => {
-              const entry = entries[item.index];
-              if (!entry) {
-                return (
-                  <div
-                    key={item.key}
-                    role="row"
-                    aria-rowindex={item.index + 2}
-                    className="activity-row activity-row-loader"
-                    style={{ height: item.size, transform: `translateY(${item.start}px)` }}
-                  >
-                    <div role="gridcell" className="activity-cell activity-muted">
-                      {strings.loadingMore}
-                    </div>
-                  </div>
-                );
-              }
-              return (
-                <Row
-                  key={item.key}
-                  id={rowId(item.index)}
-                  index={item.index}
-                  start={item.start}
-                  size={item.size}
-                  entry={entry}
-                  active={item.index === active}
-                  selected={entry.id === selectedId}
-                  now={now}
-                  locale={locale}
-                  strings={strings}
-                  labels={labels}
-                />
-              );
-            })}
-          </div>
+          />
         )}
       </div>
-      {state === 'loading' && (
-        <div className="activity-table-state" role="status">
-          <span className="activity-visually-hidden">{strings.loading}</span>
-          {Array.from({ length: 8 }, (_, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: placeholder rows have no identity
-            <div key={i} className="activity-skeleton-row" aria-hidden="true">
-              {COLUMNS.map((c) => (
-                <span key={c} className={`activity-skeleton activity-cell-${c}`} />
-              ))}
-            </div>
-          ))}
-        </div>
-      )}
+      {state === 'loading' && <TableSkeleton strings={strings} />}
       {state === 'empty' && (
-        <div className="activity-table-state activity-empty" role="status">
-          <p className="activity-empty-title">{strings.emptyTitle}</p>
-          <p className="activity-muted">
-            {filterDescription ? strings.emptyWithFilters(filterDescription) : strings.emptyNoFilters}
-          </p>
-          {filterDescription && onClearFilters && (
-            <button type="button" className="activity-button" onClick={onClearFilters}>
-              {strings.clearFilters}
-            </button>
-          )}
-        </div>
+        <TableEmpty strings={strings} filterDescription={filterDescription} onClearFilters={onClearFilters} />
       )}
-      {state === 'error' && (
-        <div className="activity-table-state activity-error-state" role="alert">
-          <p className="activity-empty-title">{strings.errorTitle}</p>
-          <p className="activity-muted">{error?.message}</p>
-          {onRetry && (
-            <button type="button" className="activity-button" onClick={onRetry}>
-              {strings.retryLoad}
-            </button>
-          )}
-        </div>
-      )}
+      {state === 'error' && <TableError strings={strings} error={error} onRetry={onRetry} />}
     </div>
-  );
-}
-
-interface RowProps {
-  id: string;
-  index: number;
-  start: number;
-  size: number;
-  entry: ActivityEntrySummary;
-  active: boolean;
-  selected: boolean;
-  /** The shared clock in ms: a number, so an unchanged tick keeps the row memoised. */
-  now: number;
-  locale: Locale | undefined;
-  strings: ActivityStrings;
-  labels: ActivityLabels;
-}
-
-function statusSlug(status: ActivityEntrySummary['status']): string {
-  return status.toLowerCase().replace('_', '-');
-}
-
-/**
- * One row: seven elements, near a bare list's six. Scrolling creates a whole window of rows per frame, so
- * each element a row saves is style, layout and commit work saved on every frame: each cell is its own
- * content (the type and status pills are the cells; the status icon is the pill's background image).
- * Every prop is a primitive or a stable object, so scrolling re-renders only the rows that come into view
- * (and the two whose active state changes), not the whole window.
- */
-const Row = memo(function Row({
-  id,
-  index,
-  start,
-  size,
-  entry,
-  active,
-  selected,
-  now,
-  locale,
-  strings,
-  labels,
-}: RowProps): ReactNode {
-  const event =
-    entry.type === 'WEBHOOK' && entry.webhook ? entry.webhook.eventType : eventLabel(entry, labels);
-  const actor = actorLabel(entry);
-  return (
-    <div
-      id={id}
-      role="row"
-      aria-rowindex={index + 2}
-      aria-selected={selected}
-      data-state={active ? 'active' : 'inactive'}
-      data-index={index}
-      className="activity-row"
-      style={{ height: size, transform: `translateY(${start}px)` }}
-    >
-      {/* data-short is what narrow tables show instead ("2h"), through CSS, so the text stays whole.
-          The exact time (title) is added on hover by the table. */}
-      <time
-        role="gridcell"
-        className="activity-cell activity-cell-time activity-time"
-        dateTime={entry.occurredAt}
-        data-short={formatRelativeCompact(entry.occurredAt, now, locale)}
-      >
-        {formatRelative(entry.occurredAt, new Date(now), locale, strings.justNow)}
-      </time>
-      <span role="gridcell" className="activity-cell-type activity-type">
-        {strings.types[entry.type]}
-      </span>
-      <span role="gridcell" className="activity-cell activity-cell-actor">
-        <span className="activity-avatar" data-kind={entry.actor.kind} aria-hidden="true">
-          {actor.charAt(0).toUpperCase()}
-        </span>
-        {actor}
-      </span>
-      <span role="gridcell" className="activity-cell activity-cell-event">
-        {event}
-      </span>
-      {/* StatusBadge's look, its icon drawn by CSS (data-icon): an inline SVG is several nodes per row. */}
-      <span
-        role="gridcell"
-        className="activity-cell-status activity-badge"
-        data-status={statusSlug(entry.status)}
-        data-icon=""
-      >
-        {strings.statuses[entry.status]}
-        {entry.status === 'IN_PROGRESS' && <ProgressBar progress={entry.progress} strings={strings} />}
-      </span>
-    </div>
-  );
-});
-
-/** A running job's bar, beside its status pill. */
-function ProgressBar({
-  progress,
-  strings,
-}: {
-  progress: ActivityEntrySummary['progress'];
-  strings: ActivityStrings;
-}): ReactNode {
-  const percent = progressPercent(progress);
-  return (
-    <span
-      role="progressbar"
-      className="activity-progress"
-      aria-label={strings.progressLabel(progress?.processed ?? 0, progress?.total)}
-      aria-valuemin={0}
-      aria-valuemax={100}
-      aria-valuenow={percent}
-    >
-      <span
-        className="activity-progress-bar"
-        data-indeterminate={percent === undefined ? '' : undefined}
-        style={{ width: `${percent ?? 30}%` }}
-      />
-    </span>
   );
 }
