@@ -466,6 +466,38 @@ describe('dropPartitionsBefore', () => {
     await store.close();
   });
 
+  it('fails without dropping anything when the query that commits never reaches its COMMIT', async () => {
+    const { schema, store } = await januaryStore();
+    // Another drop's count holds the counting lock; this drop waits for it before its COMMIT, past its
+    // statement timeout.
+    const counting = await admin.connect();
+    const guard = guardPool({
+      connectionString: url,
+      deadlines: { ...DEFAULT_DEADLINES, statementTimeoutMs: 300 },
+    });
+    try {
+      await counting.query('SELECT pg_advisory_lock($1, hashtext($2))', [
+        LOCK_NAMESPACE,
+        `counting:${schema}`,
+      ]);
+      await expect(
+        dropMonths(guard, `"${schema}"`, schema, Date.UTC(2024, 1, 1), ['org_a', 'org_b']),
+      ).rejects.toThrow(/dropPartitionsBefore failed/);
+    } finally {
+      await counting.query('SELECT pg_advisory_unlock($1, hashtext($2))', [
+        LOCK_NAMESPACE,
+        `counting:${schema}`,
+      ]);
+      counting.release();
+      await guard.pool.end();
+    }
+    expect(await partitionsOf(schema)).toContain('entries_p202401');
+    expect(await detachedOf(schema)).toEqual([]);
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".entries_p202401`);
+    expect(rows[0].n).toBe(137 + 59);
+    await store.close();
+  });
+
   it('lets an append into the month being dropped wait and succeed (no deadlock), counting what was dropped', async () => {
     const { schema, store } = await januaryStore();
     const held = entry({ orgId: 'org_a', occurredAt: '2024-01-20T00:00:00.000Z' });
