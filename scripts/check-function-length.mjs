@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * No function under packages/sdk/src/core passes MAX lines (its whole span, nested functions included:
+ * No function under packages/sdk/src or packages/react/src passes MAX lines (its whole span, nested functions included:
  * a factory whose closure holds the rest is exactly what this catches). Tests are left out.
  * Usage: node scripts/check-function-length.mjs [dir …] [--max=150]
  */
@@ -11,7 +11,7 @@ import ts from 'typescript';
 const args = process.argv.slice(2);
 const max = Number(args.find((a) => a.startsWith('--max='))?.slice(6) ?? 150);
 const dirs = args.filter((a) => !a.startsWith('--'));
-if (dirs.length === 0) dirs.push('packages/sdk/src/core');
+if (dirs.length === 0) dirs.push('packages/sdk/src', 'packages/react/src');
 
 function* sources(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
