@@ -606,30 +606,36 @@ describe('ClickHouse lookup table (fed by the entries and the runs table)', () =
   });
 });
 
+/** A new database with the store's migrations up to `version` applied, as a store of that time left it. */
+async function databaseAfter(version: number) {
+  const database = databaseName();
+  const db = `\`${database}\``;
+  const tables = {
+    main: `${db}.\`entries\``,
+    runs: `${db}.\`entries_runs\``,
+    keys: `${db}.\`entries_keys\``,
+    keysView: `${db}.\`entries_keys_mv\``,
+    runsKeysView: `${db}.\`entries_runs_keys_mv\``,
+  };
+  await client.command({ query: `CREATE DATABASE ${db}` });
+  await client.command({
+    query: `CREATE TABLE ${db}.entries_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY version`,
+  });
+  for (const m of MIGRATIONS.filter((m) => m.version <= version)) {
+    for (const query of m.statements(tables)) await client.command({ query });
+    await client.insert({
+      table: `${db}.entries_migrations`,
+      values: [{ version: m.version, name: m.name }],
+      format: 'JSONEachRow',
+    });
+  }
+  return { database, tables };
+}
+
 describe('ClickHouse migration 4 (the runs table feeds the lookup table)', () => {
   it('adds the keys of the runs already stored, and of every run appended after', async () => {
-    const database = databaseName();
-    const db = `\`${database}\``;
-    const tables = {
-      main: `${db}.\`entries\``,
-      runs: `${db}.\`entries_runs\``,
-      keys: `${db}.\`entries_keys\``,
-      keysView: `${db}.\`entries_keys_mv\``,
-      runsKeysView: `${db}.\`entries_runs_keys_mv\``,
-    };
     // The database as the store left it after migration 3, with a run in progress.
-    await client.command({ query: `CREATE DATABASE ${db}` });
-    await client.command({
-      query: `CREATE TABLE ${db}.entries_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY version`,
-    });
-    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
-      for (const query of m.statements(tables)) await client.command({ query });
-      await client.insert({
-        table: `${db}.entries_migrations`,
-        values: [{ version: m.version, name: m.name }],
-        format: 'JSONEachRow',
-      });
-    }
+    const { database, tables } = await databaseAfter(3);
     const running = entry({ idempotencyKey: 'job_1' });
     await client.insert({ table: tables.runs, values: [rowOf(running, 1)], format: 'JSONEachRow' });
 
@@ -647,28 +653,8 @@ describe('ClickHouse migration 4 (the runs table feeds the lookup table)', () =>
 
 describe('ClickHouse migration 3 (runs leave the entries table)', () => {
   it('moves an existing database: runs in progress to entries_runs, one row per id in entries, ids and keys to the lookup table', async () => {
-    const database = databaseName();
-    const db = `\`${database}\``;
-    const tables = {
-      main: `${db}.\`entries\``,
-      runs: `${db}.\`entries_runs\``,
-      keys: `${db}.\`entries_keys\``,
-      keysView: `${db}.\`entries_keys_mv\``,
-      runsKeysView: `${db}.\`entries_runs_keys_mv\``,
-    };
     // The database as the store left it before migration 3.
-    await client.command({ query: `CREATE DATABASE ${db}` });
-    await client.command({
-      query: `CREATE TABLE ${db}.entries_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY version`,
-    });
-    for (const m of MIGRATIONS.slice(0, 2)) {
-      for (const query of m.statements(tables)) await client.command({ query });
-      await client.insert({
-        table: `${db}.entries_migrations`,
-        values: [{ version: m.version, name: m.name }],
-        format: 'JSONEachRow',
-      });
-    }
+    const { database, tables } = await databaseAfter(2);
     const born = entry({ status: 'SUCCESS', action: 'born', idempotencyKey: 'stripe:evt_1' });
     const finished = entry({ action: 'finished' });
     const running = entry({ action: 'running' });
